@@ -1,0 +1,10 @@
+// What a command gets from the CLI: its output channels and standard streams, so tests can run
+// commands in-process with captured output.
+import type { Output } from './output.js';
+
+export interface CommandContext {
+  readonly out: Output;
+  readonly stdin: AsyncIterable<Uint8Array>;
+  /** writes bytes to standard output, honouring backpressure */
+  writeStdout(chunk: Uint8Array): Promise<void>;
+}

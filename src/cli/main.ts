@@ -1,0 +1,108 @@
+// argv -> command -> exit code. Parses only what every command shares (verbosity, help, version),
+// dispatches, and turns every error into one line, a hint and an exit code; never a bare stack trace.
+import { readFileSync } from 'node:fs';
+import { ExitCode } from '../errors/exit-codes.js';
+import { formatError } from '../errors/format-error.js';
+import { UsageError } from '../errors/lifeboat-error.js';
+import { runRdiff } from './commands/rdiff.js';
+import type { CommandContext } from './context.js';
+import { createOutput, type Sink } from './output.js';
+import { Level, parseVerbosity } from './verbosity.js';
+
+export const mainHelp = `Usage: lifeboat [GLOBAL OPTIONS] COMMAND [ARGS]
+
+Lifeboat backs up servers into duplicity's archive format and proves that they restore.
+
+Global options:
+  -v, --verbosity LEVEL  0-9, or e/w/n/i/d, or error|warning|notice|info|debug (default: notice);
+                         debug also prints stack traces
+  -h, --help             show this help
+  -V, --version          print the version
+
+Commands available in this build:
+  help                   show this help
+
+Exit codes are duplicity 0.8's: 0 success, 1 differences found, 2 command-line error,
+23 user or backend error, 30 unexpected error (a bug); see docs/exit-codes.md.
+`;
+
+export interface MainIo {
+  stdout: Sink & NodeJS.WritableStream;
+  stderr: Sink;
+  stdin: AsyncIterable<Uint8Array>;
+}
+
+/** Commands reachable from the command line; developer tools are hidden from the main help. */
+const commands: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
+  rdiff: runRdiff,
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[], io: MainIo = defaultIo()): Promise<number> {
+  let verbosity: number = Level.notice;
+  const debugAsked = argv.some((a, i) => isDebugRequest(a, argv[i + 1]));
+  try {
+    const args = [...argv];
+    // global options come before the command word
+    while (args.length > 0 && args[0].startsWith('-')) {
+      const arg = args.shift()!;
+      if (arg === '-h' || arg === '--help') {
+        io.stdout.write(mainHelp);
+        return ExitCode.ok;
+      } else if (arg === '-V' || arg === '--version') {
+        io.stdout.write(`lifeboat ${version()}\n`);
+        return ExitCode.ok;
+      } else if (arg === '-v' || arg === '--verbosity') {
+        const value = args.shift();
+        if (value === undefined) throw new UsageError(`option ${arg} needs a value`, 'e.g. -v info');
+        verbosity = parseVerbosity(value);
+      } else if (arg.startsWith('--verbosity=')) {
+        verbosity = parseVerbosity(arg.slice('--verbosity='.length));
+      } else if (/^-v./.test(arg)) {
+        verbosity = parseVerbosity(arg.slice(2));
+      } else {
+        throw new UsageError(`unknown option "${arg}"`);
+      }
+    }
+    const [word, ...rest] = args;
+    if (word === undefined) throw new UsageError('no command given');
+    if (word === 'help') {
+      io.stdout.write(mainHelp);
+      return ExitCode.ok;
+    }
+    const command = commands[word];
+    if (!command) throw new UsageError(`unknown command "${word}"`);
+    const out = createOutput(verbosity, io.stdout, io.stderr);
+    return await command(rest, {
+      out,
+      stdin: io.stdin,
+      writeStdout: (chunk) => new Promise<void>((resolve, reject) => {
+        io.stdout.write(chunk, (err?: Error | null) => (err ? reject(err) : resolve()));
+      }),
+    });
+  } catch (err) {
+    const { text, exitCode } = formatError(err, { debug: debugAsked || verbosity >= Level.debug });
+    io.stderr.write(text);
+    return exitCode;
+  }
+}
+
+function isDebugRequest(arg: string, next: string | undefined): boolean {
+  const value = arg === '-v' || arg === '--verbosity' ? next
+    : arg.startsWith('--verbosity=') ? arg.slice(12)
+    : /^-v./.test(arg) ? arg.slice(2) : undefined;
+  if (value === undefined) return false;
+  try {
+    return parseVerbosity(value) >= Level.debug;
+  } catch {
+    return false;
+  }
+}
+
+function defaultIo(): MainIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+}

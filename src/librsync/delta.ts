@@ -1,0 +1,258 @@
+// Delta generation (specs §7.4, §7.5): slide a block-sized window over the new data with the rolling
+// sum, look the weak sum up in a table built from the signature, confirm with the truncated MD4, and
+// emit COPY for matches (adjacent ones merged) and LITERAL for the bytes between. Push-based: the new
+// data is read once, and at most one literal run plus one block is held.
+import type { Signature } from './signature.js';
+import { md4Into } from './md4.js';
+import { CHAR_OFFSET } from './rollsum.js';
+
+export const DELTA_MAGIC = 0x72730236;
+export const OP_END = 0x00;
+export const OP_LITERAL_N1 = 0x41;
+export const OP_COPY_N1_N1 = 0x45;
+
+/** Literal runs are cut at this size so a long run of new data never piles up in memory. */
+const MAX_LITERAL_RUN = 1 << 16;
+
+/** Bytes needed to hold v as an unsigned big-endian operand: 1, 2, 4 or 8. */
+export function operandWidth(v: number): 1 | 2 | 4 | 8 {
+  if (v < 0x100) return 1;
+  if (v < 0x10000) return 2;
+  if (v < 0x100000000) return 4;
+  return 8;
+}
+
+const widthCode = { 1: 0, 2: 1, 4: 2, 8: 3 } as const;
+
+function writeOperand(out: Buffer, o: number, v: number, width: 1 | 2 | 4 | 8): number {
+  switch (width) {
+    case 1: out[o] = v; break;
+    case 2: out.writeUInt16BE(v, o); break;
+    case 4: out.writeUInt32BE(v, o); break;
+    case 8: out.writeBigUInt64BE(BigInt(v), o); break;
+  }
+  return o + width;
+}
+
+/** The command header for a literal of `length` bytes (the data follows it). */
+export function encodeLiteralHeader(length: number): Buffer {
+  if (length <= 64) return Buffer.from([length]);
+  const width = operandWidth(length);
+  const out = Buffer.allocUnsafe(1 + width);
+  out[0] = OP_LITERAL_N1 + widthCode[width];
+  writeOperand(out, 1, length, width);
+  return out;
+}
+
+export function encodeCopy(offset: number, length: number): Buffer {
+  const ow = operandWidth(offset);
+  const lw = operandWidth(length);
+  const out = Buffer.allocUnsafe(1 + ow + lw);
+  out[0] = OP_COPY_N1_N1 + 4 * widthCode[ow] + widthCode[lw];
+  writeOperand(out, writeOperand(out, 1, offset, ow), length, lw);
+  return out;
+}
+
+function magicBytes(): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(DELTA_MAGIC, 0);
+  return b;
+}
+
+/** Builds a delta of pushed new data against `signature`; push() and finish() return delta bytes. */
+export class DeltaBuilder {
+  readonly #sig: Signature;
+  readonly #weak: Int32Array;
+  readonly #table: Int32Array;
+  readonly #shift: number;
+  readonly #sum = Buffer.alloc(16);
+  #buf: Buffer = Buffer.alloc(0);
+  #pos = 0;
+  #litStart = 0;
+  #valid = false;
+  #windowLength = 0;
+  #s1 = 0;
+  #s2 = 0;
+  #copyOffset = -1;
+  #copyLength = 0;
+  #out: Buffer[] = [magicBytes()];
+  #finished = false;
+
+  constructor(signature: Signature) {
+    this.#sig = signature;
+    this.#weak = new Int32Array(signature.weak.buffer, signature.weak.byteOffset, signature.blockCount);
+    let bits = 4;
+    while ((1 << bits) < signature.blockCount * 2) bits++;
+    this.#table = new Int32Array(1 << bits);
+    this.#shift = 32 - bits;
+    this.#index();
+  }
+
+  push(chunk: Uint8Array): Buffer {
+    if (chunk.length === 0) return this.#take();
+    if (this.#sig.blockCount === 0) {
+      this.#emitLiteral(Buffer.from(chunk));
+      return this.#take();
+    }
+    // keep only what is still needed: the pending literal and the unscanned tail
+    const keep = this.#buf.subarray(this.#litStart);
+    this.#pos -= this.#litStart;
+    this.#litStart = 0;
+    this.#buf = keep.length === 0 ? Buffer.from(chunk) : Buffer.concat([keep, chunk]);
+    this.#scan(false);
+    return this.#take();
+  }
+
+  finish(): Buffer {
+    if (!this.#finished) {
+      this.#finished = true;
+      this.#scan(true);
+      this.#emitLiteralRun(this.#litStart, this.#buf.length);
+      this.#litStart = this.#pos = this.#buf.length;
+      this.#flushCopy();
+      this.#out.push(Buffer.from([OP_END]));
+    }
+    return this.#take();
+  }
+
+  #take(): Buffer {
+    const out = this.#out.length === 1 ? this.#out[0] : Buffer.concat(this.#out);
+    this.#out = [];
+    return out;
+  }
+
+  #index(): void {
+    const { blockCount, strongLength, strong } = this.#sig;
+    const table = this.#table, weak = this.#weak, mask = table.length - 1, shift = this.#shift;
+    for (let i = 0; i < blockCount; i++) {
+      let h = Math.imul(weak[i], 0x9e3779b1) >>> shift;
+      let duplicate = false;
+      for (let e = table[h]; e !== 0; h = (h + 1) & mask, e = table[h]) {
+        const j = e - 1;
+        if (weak[j] === weak[i] && equalBytes(strong, j * strongLength, strong, i * strongLength, strongLength)) {
+          duplicate = true; // keep the first, as librsync does
+          break;
+        }
+      }
+      if (!duplicate) table[h] = i + 1;
+    }
+  }
+
+  /** Scans the buffer from #pos; `final` lets the window shrink over the last bytes of the input. */
+  #scan(final: boolean): void {
+    const buf = this.#buf, len = buf.length;
+    const L = this.#sig.blockLength;
+    const table = this.#table, shift = this.#shift;
+    let pos = this.#pos, s1 = this.#s1, s2 = this.#s2, valid = this.#valid, wlen = this.#windowLength;
+    for (;;) {
+      if (!valid) {
+        wlen = Math.min(L, len - pos);
+        if (wlen <= 0 || (wlen < L && !final)) break;
+        s1 = 0; s2 = 0;
+        for (let i = pos, end = pos + wlen; i < end; i++) { s1 += buf[i]; s2 += s1; }
+        s1 = (s1 + wlen * CHAR_OFFSET) & 0xffff;
+        s2 = (s2 + (CHAR_OFFSET * wlen * (wlen + 1)) / 2) & 0xffff;
+        valid = true;
+      }
+      const weak = (s2 << 16) | s1;
+      if (table[Math.imul(weak, 0x9e3779b1) >>> shift] !== 0 || (this.#copyOffset >= 0 && pos === this.#litStart)) {
+        const block = this.#match(weak, buf, pos, wlen);
+        if (block >= 0) {
+          this.#emitLiteralRun(this.#litStart, pos);
+          this.#addCopy(block * L, wlen);
+          pos += wlen;
+          this.#litStart = pos;
+          valid = false;
+          continue;
+        }
+      }
+      if (pos + wlen < len && wlen === L) {
+        const out = buf[pos] + CHAR_OFFSET;
+        s1 = (s1 + buf[pos + wlen] - buf[pos]) & 0xffff;
+        s2 = (s2 + s1 - wlen * out) & 0xffff;
+        pos++;
+      } else if (final) {
+        const out = buf[pos] + CHAR_OFFSET;
+        s1 = (s1 - out) & 0xffff;
+        s2 = (s2 - wlen * out) & 0xffff;
+        wlen--;
+        pos++;
+        if (wlen === 0) { valid = false; break; }
+      } else {
+        break;
+      }
+      if (pos - this.#litStart >= MAX_LITERAL_RUN) {
+        this.#emitLiteralRun(this.#litStart, pos);
+        this.#litStart = pos;
+      }
+    }
+    this.#pos = pos; this.#s1 = s1; this.#s2 = s2; this.#valid = valid; this.#windowLength = wlen;
+  }
+
+  /** The block matching the window, or -1; the block after the last copy is tried first so runs merge. */
+  #match(weak: number, buf: Buffer, pos: number, wlen: number): number {
+    const { strongLength, strong, blockLength, blockCount } = this.#sig;
+    const weakOf = this.#weak;
+    let summed = false;
+    if (this.#copyOffset >= 0 && pos === this.#litStart) {
+      const end = this.#copyOffset + this.#copyLength;
+      const next = end / blockLength;
+      if (Number.isInteger(next) && next < blockCount && weakOf[next] === weak) {
+        md4Into(buf, pos, wlen, this.#sum, 0, strongLength);
+        summed = true;
+        if (equalBytes(strong, next * strongLength, this.#sum, 0, strongLength)) return next;
+      }
+    }
+    const table = this.#table, mask = table.length - 1;
+    for (let h = Math.imul(weak, 0x9e3779b1) >>> this.#shift, e = table[h]; e !== 0; h = (h + 1) & mask, e = table[h]) {
+      const i = e - 1;
+      if (weakOf[i] !== weak) continue;
+      if (!summed) { md4Into(buf, pos, wlen, this.#sum, 0, strongLength); summed = true; }
+      if (equalBytes(strong, i * strongLength, this.#sum, 0, strongLength)) return i;
+    }
+    return -1;
+  }
+
+  #emitLiteralRun(start: number, end: number): void {
+    if (end > start) this.#emitLiteral(this.#buf.subarray(start, end));
+  }
+
+  #emitLiteral(data: Buffer): void {
+    this.#flushCopy();
+    this.#out.push(encodeLiteralHeader(data.length), data);
+  }
+
+  #addCopy(offset: number, length: number): void {
+    if (this.#copyOffset >= 0 && this.#copyOffset + this.#copyLength === offset) {
+      this.#copyLength += length;
+      return;
+    }
+    this.#flushCopy();
+    this.#copyOffset = offset;
+    this.#copyLength = length;
+  }
+
+  #flushCopy(): void {
+    if (this.#copyOffset < 0) return;
+    this.#out.push(encodeCopy(this.#copyOffset, this.#copyLength));
+    this.#copyOffset = -1;
+    this.#copyLength = 0;
+  }
+}
+
+function equalBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
+
+/** Streams the delta that turns the signature's basis into `source`. */
+export async function* generateDelta(
+  signature: Signature, source: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Buffer> {
+  const builder = new DeltaBuilder(signature);
+  for await (const chunk of source) {
+    const out = builder.push(chunk);
+    if (out.length > 0) yield out;
+  }
+  yield builder.finish();
+}

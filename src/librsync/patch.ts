@@ -1,0 +1,161 @@
+// Applies a librsync delta (specs §7.4) to a basis read by offset, streaming the result. Every
+// malformed input (bad magic, bogus command, zero length, truncation, a copy past the basis end) is
+// an IntegrityError naming the delta offset where it was found.
+import { IntegrityError } from '../errors/lifeboat-error.js';
+import { DELTA_MAGIC, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1 } from './delta.js';
+
+/** Reads up to `length` bytes of the basis at `position`; fewer only at its end. */
+export type BasisReader = (position: number, length: number) => Promise<Uint8Array>;
+
+const OUTPUT_CHUNK = 1 << 16;
+const COPY_PIECE = 1 << 20;
+const widths = [1, 2, 4, 8] as const;
+
+/** Pulls exact byte counts out of an async stream of chunks, counting the offset. */
+class DeltaInput {
+  readonly #it: AsyncIterator<Uint8Array>;
+  #chunk: Uint8Array = new Uint8Array(0);
+  #p = 0;
+  #done = false;
+  offset = 0;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.#it = source[Symbol.asyncIterator]();
+  }
+
+  async #fill(): Promise<boolean> {
+    while (this.#p >= this.#chunk.length) {
+      if (this.#done) return false;
+      const next = await this.#it.next();
+      if (next.done) { this.#done = true; return false; }
+      this.#chunk = next.value;
+      this.#p = 0;
+    }
+    return true;
+  }
+
+  /** Up to `max` (>0) bytes, or null at the end of input. */
+  async readSome(max: number): Promise<Uint8Array | null> {
+    if (!(await this.#fill())) return null;
+    const n = Math.min(max, this.#chunk.length - this.#p);
+    const out = this.#chunk.subarray(this.#p, this.#p + n);
+    this.#p += n;
+    this.offset += n;
+    return out;
+  }
+
+  /** Exactly `n` bytes, or null if the input ends first. */
+  async readExact(n: number): Promise<Uint8Array | null> {
+    if (await this.#fill() && this.#chunk.length - this.#p >= n) {
+      const out = this.#chunk.subarray(this.#p, this.#p + n);
+      this.#p += n;
+      this.offset += n;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let have = 0;
+    while (have < n) {
+      const part = await this.readSome(n - have);
+      if (!part) return null;
+      out.set(part, have);
+      have += part.length;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.#it.return?.();
+  }
+}
+
+function readUnsigned(bytes: Uint8Array): number {
+  let v = 0;
+  for (const b of bytes) v = v * 256 + b;
+  return v;
+}
+
+/** Streams the file that `delta` makes from `basis`. */
+export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const input = new DeltaInput(delta);
+  const truncated = () =>
+    new IntegrityError(`delta is truncated at offset ${input.offset}: it ends before its END command`, {
+      offset: input.offset,
+    });
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const add = (data: Uint8Array) => {
+    pending.push(Buffer.from(data.buffer, data.byteOffset, data.length));
+    pendingBytes += data.length;
+  };
+  const drain = () => {
+    const out = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return out;
+  };
+
+  try {
+    const magic = await input.readExact(4);
+    if (!magic) throw truncated();
+    const m = readUnsigned(magic);
+    if (m !== DELTA_MAGIC) {
+      throw new IntegrityError(`not a librsync delta: bad magic 0x${m.toString(16).padStart(8, '0')} at offset 0`, {
+        offset: 0,
+      });
+    }
+    for (;;) {
+      const at = input.offset;
+      const opByte = await input.readExact(1);
+      if (!opByte) throw truncated();
+      const op = opByte[0];
+      if (op === OP_END) break;
+      let literal: number;
+      if (op < OP_LITERAL_N1) {
+        literal = op;
+      } else if (op < OP_COPY_N1_N1) {
+        const operand = await input.readExact(widths[op - OP_LITERAL_N1]);
+        if (!operand) throw truncated();
+        literal = readUnsigned(operand);
+        if (literal === 0) throw new IntegrityError(`delta has a zero-length literal at offset ${at}`, { offset: at });
+      } else if (op <= OP_COPY_N1_N1 + 15) {
+        const code = op - OP_COPY_N1_N1;
+        const offsetBytes = await input.readExact(widths[code >> 2]);
+        const lengthBytes = offsetBytes && await input.readExact(widths[code & 3]);
+        if (!offsetBytes || !lengthBytes) throw truncated();
+        const offset = readUnsigned(offsetBytes);
+        const length = readUnsigned(lengthBytes);
+        if (length === 0 || offset >= 2 ** 63 || length >= 2 ** 63) {
+          throw new IntegrityError(`delta has a bad copy command (offset ${offset}, length ${length}) at offset ${at}`, {
+            offset: at,
+          });
+        }
+        for (let done = 0; done < length;) {
+          const want = Math.min(COPY_PIECE, length - done);
+          const data = await basis(offset + done, want);
+          if (data.length < want) {
+            throw new IntegrityError(
+              `delta at offset ${at} copies past the end of the basis file (basis offset ${offset}, length ${length})`,
+              { offset: at, hint: 'the delta was made against a different basis file' },
+            );
+          }
+          add(data);
+          done += want;
+          if (pendingBytes >= OUTPUT_CHUNK) yield drain();
+        }
+        continue;
+      } else {
+        throw new IntegrityError(`delta has a bogus command byte 0x${op.toString(16)} at offset ${at}`, { offset: at });
+      }
+      for (let left = literal; left > 0;) {
+        const data = await input.readSome(left);
+        if (!data) throw truncated();
+        add(data);
+        left -= data.length;
+        if (pendingBytes >= OUTPUT_CHUNK) yield drain();
+      }
+    }
+    if (pendingBytes > 0) yield drain();
+  } finally {
+    await input.close();
+  }
+}
