@@ -1,0 +1,96 @@
+// Reads one file system object into an Entry with lstat, the way duplicity's backup sees it (spec §3).
+import { constants, type BigIntStats } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
+import { ExitCode } from '../errors/exit-codes.js';
+import { LifeboatError } from '../errors/lifeboat-error.js';
+import { formatPath, type Entry, type EntryType } from './entry.js';
+import { systemNames, type NameDatabase } from './names.js';
+
+export interface ReadEntryOptions {
+  /** defaults to the local passwd/group files (systemNames()) */
+  names?: NameDatabase;
+  /** told about values that were adjusted, e.g. a negative mtime stored as 0 */
+  onWarning?(message: string): void;
+}
+
+export const negativeMtimeMessage = 'has negative mtime, treating as 0';
+
+/**
+ * The entry for the object at absolutePath (never following a symlink), or null for a socket, which
+ * duplicity skips ("Skipping socket"). File system errors (ENOENT when it vanished, EACCES, ...) are
+ * thrown as Node's own errors so the caller can tell them apart by `code`.
+ */
+export async function readEntry(absolutePath: Buffer | string, index: Buffer[], options: ReadEntryOptions = {}): Promise<Entry | null> {
+  // bigint: rdev carries the major's high bits above 2^32, and nanosecond mtimes exceed 2^53
+  const stats = await lstat(absolutePath, { bigint: true });
+  return entryFromStats(absolutePath, index, stats, options);
+}
+
+/** As readEntry, for a caller that already holds the lstat result (the walk needs st_dev first). */
+export async function entryFromStats(
+  absolutePath: Buffer | string,
+  index: Buffer[],
+  stats: BigIntStats,
+  options: ReadEntryOptions = {},
+): Promise<Entry | null> {
+  const type = typeOf(stats.mode, absolutePath);
+  if (type === null) return null;
+  const names = options.names ?? (await systemNames());
+  const uid = Number(stats.uid);
+  const gid = Number(stats.gid);
+  const entry: Entry = {
+    index,
+    type,
+    permissions: Number(stats.mode & 0o7777n),
+    uid,
+    gid,
+    uname: names.userName(uid),
+    gname: names.groupName(gid),
+    mtime: mtimeSeconds(stats.mtimeNs, options.onWarning),
+    size: type === 'reg' ? Number(stats.size) : 0,
+  };
+  if (type === 'sym') entry.linkTarget = await readlink(absolutePath, { encoding: 'buffer' });
+  if (type === 'chr' || type === 'blk') Object.assign(entry, deviceNumbers(stats.rdev));
+  return entry;
+}
+
+/** Linux's dev_t layout (glibc gnu_dev_major/minor): 12+20 low bits, the rest above bit 32. */
+export function deviceNumbers(rdev: bigint): { devMajor: number; devMinor: number } {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n);
+  return { devMajor: Number(major), devMinor: Number(minor) };
+}
+
+/** The inverse of deviceNumbers (glibc gnu_dev_makedev), for tests and for comparing with st_rdev. */
+export function makeDevice(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+function mtimeSeconds(mtimeNs: bigint, onWarning: ((message: string) => void) | undefined): number {
+  // duplicity tests the float st_mtime for < 0, so -0.5 s is also "negative", not truncated to 0 silently
+  if (mtimeNs < 0n) {
+    onWarning?.(negativeMtimeMessage);
+    return 0;
+  }
+  return Number(mtimeNs / 1_000_000_000n);
+}
+
+function typeOf(mode: bigint, path: Buffer | string): EntryType | null {
+  switch (Number(mode) & constants.S_IFMT) {
+    case constants.S_IFREG: return 'reg';
+    case constants.S_IFDIR: return 'dir';
+    case constants.S_IFLNK: return 'sym';
+    case constants.S_IFIFO: return 'fifo';
+    case constants.S_IFCHR: return 'chr';
+    case constants.S_IFBLK: return 'blk';
+    case constants.S_IFSOCK: return null;
+    default:
+      throw new LifeboatError(`${formatPath(path)}: unknown file type (mode 0o${mode.toString(8)})`, {
+        code: 'unknown-file-type',
+        exitCode: ExitCode.userError,
+        hint: 'exclude it from the backup',
+      });
+  }
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { IntegrityError } from '../errors/lifeboat-error.js';
+import { patchBytes } from '../../test/support/librsync.js';
+
+const basis = Buffer.from('0123456789abcdef');
+const hex = (s: string) => Buffer.from(s.replace(/ /g, ''), 'hex');
+
+function rejectsWith(delta: Buffer, pattern: RegExp, offset: number) {
+  return assert.rejects(patchBytes(basis, delta), (err: unknown) => {
+    assert.ok(err instanceof IntegrityError, String(err));
+    assert.match(err.message, pattern);
+    assert.equal(err.offset, offset);
+    return true;
+  });
+}
+
+test('applyPatch() applies literals and copies of every operand width', async () => {
+  const delta = hex('72730236 03 78797a 45 0004 4a 0001 0002 4f 00000000 00000001 41 02 2d2d 00 ffff');
+  assert.equal((await patchBytes(basis, delta, 1)).toString(), 'xyz0123120--');
+  assert.equal((await patchBytes(basis, hex('72730236 54 0000000000000002 0000000000000003 00'))).toString(), '234');
+});
+
+test('applyPatch() reports bad magic, bogus commands and zero lengths with their offset', async () => {
+  await rejectsWith(hex('72730136 00'), /not a librsync delta: bad magic 0x72730136/, 0);
+  await rejectsWith(hex('72730236 01 41 55'), /bogus command byte 0x55 at offset 6/, 6);
+  await rejectsWith(hex('72730236 41 00'), /zero-length literal at offset 4/, 4);
+  await rejectsWith(hex('72730236 45 00 00 00'), /bad copy command \(offset 0, length 0\) at offset 4/, 4);
+});
+
+test('applyPatch() reports truncation wherever the delta ends early', async () => {
+  const whole = hex('72730236 05 6162636465 45 02 03 00');
+  for (let cut = 0; cut < whole.length; cut++) {
+    await assert.rejects(patchBytes(basis, whole.subarray(0, cut)), /truncated at offset|bad magic/, `cut at ${cut}`);
+  }
+  assert.equal((await patchBytes(basis, whole)).toString(), 'abcde234');
+});
+
+test('applyPatch() refuses a copy past the end of the basis', async () => {
+  await rejectsWith(hex('72730236 45 0e 03 00'), /copies past the end of the basis file/, 4);
+});

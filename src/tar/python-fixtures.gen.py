@@ -1,0 +1,140 @@
+#!/usr/bin/python3.11
+# Regenerates python-fixtures.ts: header bytes written by CPython 3.11 tarfile the way duplicity 0.8.22 calls it
+# (TarInfo.tobuf(PAX_FORMAT, encoding='utf-8', errors='replace'), names decoded with os.fsdecode), plus small
+# GNU/ustar-format archives that older Pythons or other tars produce. Run: /usr/bin/python3.11 python-fixtures.gen.py > python-fixtures.ts
+import base64, gzip, io, os, sys, tarfile
+
+assert sys.version_info[:2] == (3, 11), 'the fixtures pin CPython 3.11 tarfile (Debian 12: /usr/bin/python3.11)'
+
+TYPES = {'file': tarfile.REGTYPE, 'hardlink': tarfile.LNKTYPE, 'symlink': tarfile.SYMTYPE, 'char': tarfile.CHRTYPE,
+         'block': tarfile.BLKTYPE, 'directory': tarfile.DIRTYPE, 'fifo': tarfile.FIFOTYPE}
+
+def case(title, name, type='file', mode=0o644, uid=0, gid=0, size=0, mtime=1700000000, linkname=b'',
+         uname=b'root', gname=b'root', devmajor=0, devminor=0):
+    return dict(title=title, name=name, type=type, mode=mode, uid=uid, gid=gid, size=size, mtime=mtime,
+                linkname=linkname, uname=uname, gname=gname, devmajor=devmajor, devminor=devminor)
+
+CASES = [
+    case('plain file', b'snapshot/a', size=4),
+    case('directory without trailing slash gets one', b'snapshot/dir1', type='directory', mode=0o755),
+    case('name of exactly 100 bytes stays in ustar', b'snapshot/' + b'n' * 91),
+    case('name of 101 bytes needs pax path', b'snapshot/' + b'n' * 92),
+    case('name of 300 bytes (3-digit record length)', b'snapshot/' + b'x' * 291),
+    case('pax record length 99', 'snapshot/é'.encode() + b'y' * 79),
+    case('pax record length 101 (no record can be 100 long here)', 'snapshot/é'.encode() + b'y' * 80),
+    case('pax record length 102', 'snapshot/é'.encode() + b'y' * 81),
+    case('utf-8 name', 'snapshot/ünïcødé-文件.txt'.encode()),
+    case('4-byte utf-8 char counts as one ?', 'snapshot/😀.txt'.encode()),
+    case('invalid bytes, one ? each', b'snapshot/bad\xff\xfename'),
+    case('truncated sequence then ASCII', b'snapshot/\xe2\x82A'),
+    case('utf-8 encoded surrogate is invalid', b'snapshot/\xed\xa0\x80x'),
+    case('overlong encoding is invalid', b'snapshot/\xc0\xafx'),
+    case('above U+10FFFF is invalid', b'snapshot/\xf4\x90\x80\x80x'),
+    case('long non-ascii name truncated after ? replacement', 'snapshot/'.encode() + 'ö'.encode() * 120),
+    case('symlink', b'snapshot/link', type='symlink', mode=0o777, linkname=b'/nonexistent/target'),
+    case('long symlink target needs pax linkpath', b'snapshot/longlink', type='symlink', mode=0o777, linkname=b'/t/' + b'z' * 150),
+    case('non-utf-8 symlink target', b'snapshot/binlink', type='symlink', mode=0o777, linkname=b'to\xffwhere'),
+    case('hard link', b'snapshot/h2', type='hardlink', linkname=b'snapshot/h1'),
+    case('non-ascii uname', b'snapshot/o', uname='jöhn'.encode(), gname=b'staff'),
+    case('uname and gname longer than 32', b'snapshot/o', uname=b'u' * 33, gname=b'g' * 40),
+    case('uname of exactly 32', b'snapshot/o', uname=b'u' * 32, gname=b'g' * 32),
+    case('uid/gid just fit', b'snapshot/o', uid=2097151, gid=2097151, uname=b'', gname=b''),
+    case('uid/gid overflow to pax', b'snapshot/o', uid=2097152, gid=4294967294, uname=b'', gname=b''),
+    case('mtime just fits', b'snapshot/o', mtime=8589934591),
+    case('mtime 2^33 needs pax', b'snapshot/o', mtime=8589934592),
+    case('mtime far future', b'snapshot/o', mtime=253402300799000),
+    case('mtime zero', b'snapshot/o', mtime=0),
+    case('negative mtime goes to pax', b'snapshot/o', mtime=-1),
+    case('size needs pax', b'signature/huge', size=8589934592),
+    case('char device', b'snapshot/chardev', type='char', devmajor=1, devminor=3),
+    case('block device', b'snapshot/blockdev', type='block', devmajor=7, devminor=200),
+    case('largest device numbers', b'snapshot/bigdev', type='block', devmajor=2097151, devminor=2097151),
+    case('device numbers on a file are not written', b'snapshot/f', devmajor=5, devminor=6),
+    case('fifo', b'snapshot/fifo', type='fifo'),
+    case('setuid/sticky and file-type bits masked', b'snapshot/odd', mode=0o104751),
+    case('sticky dir', b'snapshot/sticky/', type='directory', mode=0o1777),
+    case('deleted entry', b'deleted/empty', mode=0, mtime=0, uname=b'', gname=b''),
+    case('everything at once, records in Python order', b'snapshot/\xffall' + b'a' * 100, type='symlink', mode=0o777,
+         uid=3000000, gid=3000001, mtime=9999999999, linkname='ziel-ö'.encode(), uname='ü'.encode() * 3, gname=b'G' * 33),
+]
+
+def tarinfo(c):
+    ti = tarfile.TarInfo()
+    ti.name = os.fsdecode(c['name'])
+    ti.type = TYPES[c['type']]
+    for k in ('mode', 'uid', 'gid', 'size', 'mtime', 'devmajor', 'devminor'):
+        setattr(ti, k, c[k])
+    ti.linkname = os.fsdecode(c['linkname'])
+    ti.uname = os.fsdecode(c['uname'])
+    ti.gname = os.fsdecode(c['gname'])
+    return ti
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+out = []
+out.append('// Generated by python-fixtures.gen.py with CPython %d.%d.%d tarfile; do not edit.' % sys.version_info[:3])
+out.append('// Header bytes as duplicity 0.8 has Python write them (PAX_FORMAT), and archives in older flavours.')
+out.append('')
+out.append('export interface PythonHeaderCase {')
+out.append('  title: string; name: string; type: string; mode: number; uid: number; gid: number; size: number; mtime: number;')
+out.append('  linkname: string; uname: string; gname: string; devmajor: number; devminor: number;')
+out.append('  /** base64 of TarInfo.tobuf(PAX_FORMAT, "utf-8", "replace"); byte strings above are base64 too */')
+out.append('  bytes: string;')
+out.append('}')
+out.append('')
+out.append('export const pythonHeaderCases: PythonHeaderCase[] = [')
+for c in CASES:
+    raw = tarinfo(c).tobuf(tarfile.PAX_FORMAT, 'utf-8', 'replace')
+    fields = ', '.join([
+        'title: %r' % c['title'], "name: '%s'" % b64(c['name']), "type: '%s'" % c['type'],
+        'mode: 0o%o' % c['mode'], 'uid: %d' % c['uid'], 'gid: %d' % c['gid'], 'size: %d' % c['size'],
+        'mtime: %d' % c['mtime'], "linkname: '%s'" % b64(c['linkname']), "uname: '%s'" % b64(c['uname']),
+        "gname: '%s'" % b64(c['gname']), 'devmajor: %d' % c['devmajor'], 'devminor: %d' % c['devminor'],
+        "bytes: '%s'" % b64(raw)])
+    out.append('  { %s },' % fields.replace('"', "'"))
+out.append('];')
+out.append('')
+
+def archive(fmt, members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=fmt, encoding='utf-8', errors='surrogateescape') as tf:
+        for ti, data in members:
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data) if data else None)
+    return buf.getvalue()
+
+def ti(name, type=tarfile.REGTYPE, **kw):
+    t = tarfile.TarInfo(os.fsdecode(name))
+    t.type = type
+    t.mtime = 1700000000
+    for k, v in kw.items():
+        setattr(t, k, v)
+    return t
+
+long_name = b'snapshot/' + b'L' * 150 + b'/\xffx.txt'
+long_link = b'/target/' + b'K' * 120
+gnu = archive(tarfile.GNU_FORMAT, [
+    (ti(long_name), b'long name body\n'),
+    (ti(b'snapshot/sym', tarfile.SYMTYPE, linkname=os.fsdecode(long_link)), b''),
+    (ti(b'snapshot/both' + b'B' * 100, tarfile.SYMTYPE, linkname=os.fsdecode(long_link)), b''),
+    (ti(b'snapshot/bigids', uid=3000000, gid=2**40, mtime=2**40), b'x'),
+    (ti(b'snapshot/negative', mtime=-5), b''),
+    (ti(b'snapshot/dir' + b'D' * 100, tarfile.DIRTYPE), b''),
+])
+ustar = archive(tarfile.USTAR_FORMAT, [
+    (ti(b'snapshot/' + b'p' * 120 + b'/' + b'q' * 60), b'prefixed\n'),
+    (ti(b'snapshot/short'), b''),
+])
+# A pax global header followed by an ordinary member; duplicity never writes one but other tars do.
+glob = io.BytesIO()
+with tarfile.open(fileobj=glob, mode='w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'global'}) as tf:
+    tf.addfile(ti(b'snapshot/after-global'), None)
+
+out.append('/** base64 of gzip of whole archives (with end-of-archive blocks), with what Python reads from them */')
+out.append("export const gnuArchive = '%s';" % b64(gzip.compress(gnu, mtime=0)))
+out.append("export const gnuLongName = '%s';" % b64(long_name))
+out.append("export const gnuLongLink = '%s';" % b64(long_link))
+out.append("export const ustarArchive = '%s';" % b64(gzip.compress(ustar, mtime=0)))
+out.append("export const paxGlobalArchive = '%s';" % b64(gzip.compress(glob.getvalue(), mtime=0)))
+print('\n'.join(out))
