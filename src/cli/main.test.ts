@@ -40,8 +40,8 @@ test('main() shows a stack trace only at debug verbosity', async () => {
 
 test('parseVerbosity() takes duplicity\'s digits and letters and duply\'s words', () => {
   const cases: [string, number][] = [
-    ['0', 0], ['9', 9], ['5', 5], ['e', 0], ['w', 2], ['n', 3], ['i', 4], ['d', 9],
-    ['error', 0], ['Warning', 2], ['notice', 3], ['INFO', 4], ['debug', 9],
+    ['0', 0], ['9', 9], ['5', 5], ['e', 0], ['w', 2], ['n', 3], ['i', 5], ['d', 9],
+    ['error', 0], ['Warning', 2], ['notice', 3], ['INFO', 5], ['debug', 9],
   ];
   for (const [text, level] of cases) assert.equal(parseVerbosity(text), level, text);
   for (const bad of ['', '10', 'x', 'loud', '-1']) assert.throws(() => parseVerbosity(bad), /bad verbosity/);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ExitCode } from '../errors/exit-codes.js';
 import { formatError } from '../errors/format-error.js';
 import { UsageError } from '../errors/lifeboat-error.js';
+import { runDuplicity } from './commands/duplicity.js';
 import { runRdiff } from './commands/rdiff.js';
 import type { CommandContext } from './context.js';
 import { createOutput, type Sink } from './output.js';
@@ -20,6 +21,8 @@ Global options:
   -V, --version          print the version
 
 Commands available in this build:
+  duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
+                         collection-status, list-current-files (see "lifeboat duplicity --help")
   help                   show this help
 
 Exit codes are duplicity 0.8's: 0 success, 1 differences found, 2 command-line error,
@@ -34,6 +37,7 @@ export interface MainIo {
 
 /** Commands reachable from the command line; developer tools are hidden from the main help. */
 const commands: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
+  duplicity: runDuplicity,
   rdiff: runRdiff,
 };
 

@@ -11,11 +11,11 @@ export interface Output {
   info(line: string): void;
   debug(line: string): void;
   /** command results (help text, listings): always printed, on stdout */
-  result(text: string): void;
+  result(text: string | Uint8Array): void;
 }
 
 export interface Sink {
-  write(text: string): unknown;
+  write(text: string | Uint8Array): unknown;
 }
 
 export function createOutput(verbosity: LevelNumber, stdout: Sink, stderr: Sink): Output {

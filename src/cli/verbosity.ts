@@ -2,7 +2,7 @@
 import { UsageError } from '../errors/lifeboat-error.js';
 
 /** duplicity's log levels: the numbers it prints and accepts */
-export const Level = { error: 0, warning: 2, notice: 3, info: 4, debug: 9 } as const;
+export const Level = { error: 0, warning: 2, notice: 3, info: 5, debug: 9 } as const;
 export type LevelNumber = number;
 
 const byLetter: Record<string, number> = {

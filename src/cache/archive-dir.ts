@@ -1,0 +1,93 @@
+// The archive dir (specs §11): local copies of every set's manifest (plain) and signature file
+// (gzipped), kept in step with the target, which is authoritative. Lost or stale copies are rebuilt
+// from the target, so deleting the cache never loses anything.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createGzip } from 'node:zlib';
+import type { Backend } from '../backend/types.js';
+import { isMetadataName, metadataSyncKey, parseArchiveName } from '../duplicity/file-names.js';
+import { writeFileAtomically } from '../fsmeta/atomic-write.js';
+import { LifeboatError } from '../errors/lifeboat-error.js';
+import { ExitCode } from '../errors/exit-codes.js';
+import { streamStoredFile } from '../pipeline/set-reader.js';
+
+export interface ArchiveDirOptions {
+  /** --archive-dir; default $XDG_CACHE_HOME/duplicity or ~/.cache/duplicity */
+  archiveDir?: string;
+  /** --name; default the MD5 of the target URL exactly as typed, as duplicity names it */
+  name?: string;
+}
+
+export function archiveDirPath(url: string, options: ArchiveDirOptions = {}): string {
+  const base = options.archiveDir ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'duplicity');
+  return join(base, options.name ?? createHash('md5').update(url).digest('hex'));
+}
+
+export async function listArchiveDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** The cache's name for a remote metadata file: manifests plain, signature files gzipped. */
+export function cacheNameFor(remoteName: string): string {
+  const key = metadataSyncKey(remoteName);
+  return key.endsWith('.sigtar') ? `${key}.gz` : key;
+}
+
+export interface SyncResult {
+  copied: string[];
+  deleted: string[];
+}
+
+/**
+ * Makes the cache hold exactly the target's metadata: copies what is missing, deletes local files the
+ * target does not have. `notice` gets duplicity's lines ("Copying … to local cache.").
+ */
+export async function syncArchiveDir(
+  backend: Backend, remoteNames: readonly string[], dir: string, notice: (line: string) => void,
+): Promise<SyncResult> {
+  const remote = new Map<string, string>();
+  for (const name of remoteNames) {
+    const parsed = parseArchiveName(name);
+    if (parsed && isMetadataName(parsed) && !parsed.partial) remote.set(metadataSyncKey(name), name);
+  }
+  const localNames = await listArchiveDir(dir);
+  const local = new Map<string, string>();
+  for (const name of localNames) {
+    const parsed = parseArchiveName(name);
+    if (parsed && isMetadataName(parsed) && !parsed.partial) local.set(metadataSyncKey(name), name);
+  }
+  const toCopy = [...remote.entries()].filter(([key]) => !local.has(key)).map(([, name]) => name);
+  const toDelete = [...local.entries()].filter(([key]) => !remote.has(key)).map(([, name]) => name);
+  if (toCopy.length === 0 && toDelete.length === 0) {
+    notice('Local and Remote metadata are synchronized, no sync needed.');
+    return { copied: [], deleted: [] };
+  }
+  notice('Synchronizing remote metadata to local cache...');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const name of toDelete) {
+    notice(`Deleting local ${name} (not authoritative at backend).`);
+    await unlink(join(dir, name)).catch(() => undefined);
+  }
+  for (const name of toCopy) {
+    const parsed = parseArchiveName(name)!;
+    if (parsed.encrypted) {
+      throw new LifeboatError(`${name}: the archive is encrypted, and Lifeboat cannot decrypt yet`, {
+        code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'restore this archive with duplicity for now',
+      });
+    }
+    notice(`Copying ${name} to local cache.`);
+    const isSignature = parsed.kind === 'full-signature' || parsed.kind === 'new-signature';
+    const body = streamStoredFile(backend, name);
+    const data = isSignature && !parsed.compressed ? body.pipe(createGzip({ level: 6 })) : body;
+    body.on('error', (err) => data.destroy(err));
+    await writeFileAtomically(join(dir, cacheNameFor(name)), data, { force: true, mode: 0o600 });
+  }
+  return { copied: toCopy, deleted: toDelete };
+}

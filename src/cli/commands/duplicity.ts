@@ -1,0 +1,134 @@
+// `lifeboat duplicity ...`: duplicity 0.8's command line over the engine, with its output and exit
+// codes, so scripts written for duplicity keep working.
+import { tmpdir } from 'node:os';
+import { backupToTarget } from '../../pipeline/backup-to-target.js';
+import { restoreFromTarget } from '../../pipeline/restore-from-target.js';
+import { openTarget } from '../../pipeline/target.js';
+import { listCurrentFiles } from '../../pipeline/list-current-files.js';
+import { verifyTarget } from '../../pipeline/verify.js';
+import { formatCollectionStatus } from '../../duplicity/collection-status.js';
+import { parseTimeString } from '../../duplicity/time.js';
+import { ExitCode } from '../../errors/exit-codes.js';
+import { LifeboatError, UsageError } from '../../errors/lifeboat-error.js';
+import { parseDuplicityArgv, type DuplicityOptions } from '../duplicity-argv.js';
+import type { CommandContext } from '../context.js';
+import { createOutput, type Output } from '../output.js';
+
+export const duplicityHelp = `Usage: lifeboat duplicity [full|incremental] [OPTIONS] SOURCE_DIR TARGET_URL
+       lifeboat duplicity [restore] [OPTIONS] SOURCE_URL TARGET_DIR
+       lifeboat duplicity verify [--compare-data] [OPTIONS] SOURCE_URL LOCAL_DIR
+       lifeboat duplicity collection-status [OPTIONS] TARGET_URL
+       lifeboat duplicity list-current-files [--time TIME] [OPTIONS] TARGET_URL
+
+duplicity 0.8's command line: archives written here restore with duplicity, and the other way round.
+Without an action word, SOURCE_DIR TARGET_URL backs up (incremental when a chain exists) and
+SOURCE_URL TARGET_DIR restores. Targets today: file:// only. Encryption: not yet (pass --no-encryption).
+
+Options:
+  --no-encryption            write and read unencrypted archives (required for backups for now)
+  --no-compression           do not gzip volumes and signature files
+  --volsize MB               volume size (default 200)
+  --full-if-older-than TIME  start a new chain when the last full backup is older than TIME
+  -t, --time TIME            restore, verify or list the state at TIME (default: now)
+  -r, --file-to-restore PATH only this file or directory (also --path-to-restore)
+  --force                    restore into an existing directory, overwriting what is there
+  --compare-data             verify: also compare file contents
+  --archive-dir DIR          where manifests and signatures are cached (default ~/.cache/duplicity)
+  --name NAME                the cache's name under the archive dir (default: MD5 of the URL)
+  --allow-source-mismatch    continue a chain made from another host or source path
+  --tempdir DIR              where volumes are built before upload
+  --dry-run                  do everything but write to the target or restore directory
+  --no-print-statistics      no statistics block after a backup
+  --numeric-owner            restore owners by numeric id only
+  --do-not-restore-ownership restore without setting owners
+  -v, --verbosity LEVEL      0-9, e/w/n/i/d or error|warning|notice|info|debug
+
+TIME: now, epoch seconds, 2026-11-26T06:04:25Z, 2026/11/26, 11/26/2026, or an age such as 3D, 2W, 1M.
+`;
+
+export async function runDuplicity(args: string[], ctx: CommandContext): Promise<number> {
+  if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
+    if (args.length === 0) throw new UsageError('duplicity: no action given', 'see "lifeboat duplicity --help"');
+    ctx.out.result(duplicityHelp);
+    return ExitCode.ok;
+  }
+  const { action, args: positionals, options } = parseDuplicityArgv(args);
+  const out = options.verbosity === undefined ? ctx.out : createOutput(options.verbosity, sinkOf(ctx.out, 'notice'), sinkOf(ctx.out, 'error'));
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new LifeboatError('Interrupted', { code: 'interrupted', exitCode: ExitCode.interrupted }));
+  process.once('SIGINT', onSigint);
+  try {
+    return await dispatch(action, positionals, options, out, controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) throw controller.signal.reason;
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Re-targets an Output at a new verbosity: the new one writes through the old one's channels. */
+function sinkOf(out: Output, channel: 'notice' | 'error') {
+  return { write: (text: string) => (channel === 'error' ? out.error(text.replace(/\n$/, '')) : out.result(text)) };
+}
+
+function parseTime(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : parseTimeString(text, Math.floor(Date.now() / 1000));
+}
+
+async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal): Promise<number> {
+  const tempdir = options.tempdir ?? process.env.TMPDIR ?? tmpdir();
+  const targetOptions = { archiveDir: options.archiveDir, name: options.name, notice: out.notice };
+  const time = parseTime(options.time);
+  switch (action) {
+    case 'full': case 'incremental': case 'backup': {
+      if (options.encryption) {
+        throw new UsageError('encryption is not available in Lifeboat yet', 'pass --no-encryption to write an unencrypted archive');
+      }
+      const [source, url] = positionals;
+      const target = await openTarget(url, { ...targetOptions, sync: true });
+      const result = await backupToTarget({
+        source, target, mode: action === 'backup' ? 'auto' : action, fullIfOlderThan: parseTime(options.fullIfOlderThan),
+        compress: options.compression, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
+        maxBlockSize: options.maxBlocksize, allowSourceMismatch: options.allowSourceMismatch, dryRun: options.dryRun,
+        signal, notice: out.notice, warning: out.warning, info: out.info,
+      });
+      if (options.printStatistics) out.notice(result.statistics.format());
+      return ExitCode.ok;
+    }
+    case 'restore': {
+      const [url, destination] = positionals;
+      const target = await openTarget(url, { ...targetOptions, sync: true });
+      await restoreFromTarget({
+        target, destination, time, fileToRestore: options.fileToRestore, force: options.force,
+        restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner, tempdir,
+        dryRun: options.dryRun, signal, notice: out.notice, warning: out.warning, info: out.info,
+      });
+      return ExitCode.ok;
+    }
+    case 'verify': {
+      const [url, local] = positionals;
+      const target = await openTarget(url, { ...targetOptions, sync: true });
+      const differences = await verifyTarget({
+        target, local, time, fileToRestore: options.fileToRestore, compareData: options.compareData,
+        numericOwner: options.numericOwner, tempdir, signal, notice: out.notice, warning: out.warning,
+      });
+      return differences > 0 ? ExitCode.differences : ExitCode.ok;
+    }
+    case 'collection-status': {
+      const [url] = positionals;
+      const target = await openTarget(url, { ...targetOptions, sync: false });
+      out.notice(formatCollectionStatus(target.collection, { archiveDir: target.cacheDir }).replace(/\n$/, ''));
+      return ExitCode.ok;
+    }
+    case 'list-current-files': {
+      const [url] = positionals;
+      const target = await openTarget(url, { ...targetOptions, sync: true });
+      await listCurrentFiles({ target, time, write: (line) => out.result(line) , notice: out.notice });
+      return ExitCode.ok;
+    }
+    default:
+      throw new UsageError(`duplicity: the "${action}" action is not available in Lifeboat yet`,
+        'it comes with the retention issue; use duplicity itself for it meanwhile');
+  }
+}

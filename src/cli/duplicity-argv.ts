@@ -1,0 +1,184 @@
+// duplicity 0.8's command line (specs/duply.md §15.1, §15.2): an action word matched by unique prefix,
+// options anywhere (--opt value, --opt=value, -v5), and the implied backup/restore from argument order.
+import { UsageError } from '../errors/lifeboat-error.js';
+import { isUrl } from '../backend/url.js';
+import { parseVerbosity } from './verbosity.js';
+
+export const actions = [
+  'cleanup', 'collection-status', 'full', 'incremental', 'list-current-files', 'remove-older-than',
+  'remove-all-but-n-full', 'remove-all-inc-of-but-n-full', 'restore', 'verify', 'replicate',
+] as const;
+export type ExplicitAction = (typeof actions)[number];
+/** 'backup' is duplicity's implied action: incremental when a chain exists, else full */
+export type DuplicityAction = ExplicitAction | 'backup';
+
+export interface DuplicityOptions {
+  /** false with --no-encryption */
+  encryption: boolean;
+  /** false with --no-compression */
+  compression: boolean;
+  /** @default 200 */
+  volsizeMiB: number;
+  archiveDir?: string;
+  name?: string;
+  allowSourceMismatch: boolean;
+  tempdir?: string;
+  verbosity?: number;
+  progress: boolean;
+  dryRun: boolean;
+  printStatistics: boolean;
+  time?: string;
+  fileToRestore?: string;
+  force: boolean;
+  compareData: boolean;
+  fullIfOlderThan?: string;
+  numericOwner: boolean;
+  restoreOwnership: boolean;
+  /** @default 2048 */
+  maxBlocksize: number;
+}
+
+export interface DuplicityCommandLine {
+  action: DuplicityAction;
+  /** the arguments after the action word (time or count first for remove-*) */
+  args: string[];
+  options: DuplicityOptions;
+}
+
+type Setter = (o: DuplicityOptions, value: string) => void;
+interface OptionSpec { takesValue: boolean; set: Setter }
+
+const flag = (set: (o: DuplicityOptions) => void): OptionSpec => ({ takesValue: false, set: (o) => set(o) });
+const valued = (set: Setter): OptionSpec => ({ takesValue: true, set });
+
+function positiveInteger(name: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`option ${name}: bad number "${value}"`, 'give a whole number of at least 1');
+  return Number(value);
+}
+
+const known: Record<string, OptionSpec> = {
+  '--no-encryption': flag((o) => { o.encryption = false; }),
+  '--no-compression': flag((o) => { o.compression = false; }),
+  '--volsize': valued((o, v) => { o.volsizeMiB = positiveInteger('--volsize', v); }),
+  '--archive-dir': valued((o, v) => { o.archiveDir = v; }),
+  '--name': valued((o, v) => { o.name = v; }),
+  '--allow-source-mismatch': flag((o) => { o.allowSourceMismatch = true; }),
+  '--tempdir': valued((o, v) => { o.tempdir = v; }),
+  '--verbosity': valued((o, v) => { o.verbosity = parseVerbosity(v); }),
+  '--progress': flag((o) => { o.progress = true; }),
+  '--dry-run': flag((o) => { o.dryRun = true; }),
+  '--no-print-statistics': flag((o) => { o.printStatistics = false; }),
+  '--time': valued((o, v) => { o.time = v; }),
+  '--restore-time': valued((o, v) => { o.time = v; }),
+  '--file-to-restore': valued((o, v) => { o.fileToRestore = v; }),
+  '--path-to-restore': valued((o, v) => { o.fileToRestore = v; }),
+  '--force': flag((o) => { o.force = true; }),
+  '--compare-data': flag((o) => { o.compareData = true; }),
+  '--full-if-older-than': valued((o, v) => { o.fullIfOlderThan = v; }),
+  '--numeric-owner': flag((o) => { o.numericOwner = true; }),
+  '--do-not-restore-ownership': flag((o) => { o.restoreOwnership = false; }),
+  '--max-blocksize': valued((o, v) => { o.maxBlocksize = positiveInteger('--max-blocksize', v); }),
+  // we always build the next volume while the last one uploads: accepted for scripts, nothing to change
+  '--asynchronous-upload': flag(() => undefined),
+};
+const shortOptions: Record<string, string> = { '-v': '--verbosity', '-t': '--time', '-r': '--file-to-restore' };
+
+/** Options that exist in duplicity but whose feature has not landed in Lifeboat yet: a clear error. */
+const notYet: [RegExp, string][] = [
+  [/^--(encrypt-key|hidden-encrypt-key|sign-key|encrypt-sign-key|use-agent|gpg-binary|gpg-options|encrypt-secret-keyring)$/,
+    'encryption is not available in Lifeboat yet; use --no-encryption'],
+  [/^--(include|exclude)(-filelist|-regexp|-globbing-filelist|-if-present|-device-files|-other-filesystems|-older-than)?$/,
+    'file selection options are not available in Lifeboat yet; back up a directory that holds only what you want'],
+  [/^--(s3-|ssh-|ssl-|azure-|b2-|webdav-|rsync-|ftp-|cf-|gs-|swift-)/,
+    'only file:// targets are available in Lifeboat yet'],
+];
+
+function defaults(): DuplicityOptions {
+  return {
+    encryption: true, compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
+    dryRun: false, printStatistics: true, force: false, compareData: false, numericOwner: false,
+    restoreOwnership: true, maxBlocksize: 2048,
+  };
+}
+
+export function parseDuplicityArgv(argv: readonly string[]): DuplicityCommandLine {
+  const options = defaults();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') { positionals.push(...argv.slice(i + 1)); break; }
+    if (!arg.startsWith('-') || arg === '-') { positionals.push(arg); continue; }
+    let name: string;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      [name, inline] = eq < 0 ? [arg, undefined] : [arg.slice(0, eq), arg.slice(eq + 1)];
+    } else {
+      const long = shortOptions[arg.slice(0, 2)];
+      if (!long) throw new UsageError(`duplicity: no such option: ${arg}`, 'see "lifeboat duplicity --help"');
+      name = long;
+      inline = arg.length > 2 ? arg.slice(2) : undefined;
+    }
+    const spec = known[name];
+    if (!spec) {
+      const pending = notYet.find(([pattern]) => pattern.test(name));
+      if (pending) throw new UsageError(`duplicity: option ${name} is not supported yet`, pending[1]);
+      throw new UsageError(`duplicity: no such option: ${name}`, 'see "lifeboat duplicity --help"');
+    }
+    if (!spec.takesValue) {
+      if (inline !== undefined) throw new UsageError(`duplicity: option ${name} does not take a value`, 'see "lifeboat duplicity --help"');
+      spec.set(options, '');
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`duplicity: option ${name} requires an argument`, 'see "lifeboat duplicity --help"');
+    spec.set(options, value);
+  }
+  return { ...classify(positionals), options };
+}
+
+function classify(positionals: string[]): { action: DuplicityAction; args: string[] } {
+  const [first, ...rest] = positionals;
+  if (first !== undefined) {
+    const matches = actions.filter((a) => a.startsWith(first));
+    const exact = actions.find((a) => a === first);
+    if (exact || matches.length === 1) {
+      const action = exact ?? matches[0];
+      checkArity(action, rest);
+      return { action, args: rest };
+    }
+    if (matches.length > 1) {
+      throw new UsageError(`duplicity: action "${first}" is ambiguous (${matches.join(', ')})`, 'write the action word in full');
+    }
+  }
+  if (positionals.length !== 2) {
+    throw new UsageError(`duplicity: expected an action, or a source and a target, got ${positionals.length} argument(s)`,
+      'e.g. "lifeboat duplicity full /srv file:///backups/srv" or see "lifeboat duplicity --help"');
+  }
+  const [a, b] = positionals;
+  if (!isUrl(a) && isUrl(b)) return { action: 'backup', args: positionals };
+  if (isUrl(a) && !isUrl(b)) return { action: 'restore', args: positionals };
+  throw new UsageError('duplicity: one of the two arguments must be a URL and the other a local path',
+    'back up with "SOURCE_DIR file:///TARGET", restore with "file:///TARGET DEST_DIR"');
+}
+
+const arity: Record<ExplicitAction, [number, string]> = {
+  full: [2, 'SOURCE_DIR TARGET_URL'],
+  incremental: [2, 'SOURCE_DIR TARGET_URL'],
+  restore: [2, 'SOURCE_URL TARGET_DIR'],
+  verify: [2, 'SOURCE_URL LOCAL_DIR'],
+  'collection-status': [1, 'TARGET_URL'],
+  'list-current-files': [1, 'TARGET_URL'],
+  cleanup: [1, 'TARGET_URL'],
+  'remove-older-than': [2, 'TIME TARGET_URL'],
+  'remove-all-but-n-full': [2, 'COUNT TARGET_URL'],
+  'remove-all-inc-of-but-n-full': [2, 'COUNT TARGET_URL'],
+  replicate: [2, 'SOURCE_URL TARGET_URL'],
+};
+
+function checkArity(action: ExplicitAction, args: string[]): void {
+  const [count, shape] = arity[action];
+  if (args.length !== count) {
+    throw new UsageError(`duplicity ${action}: expected ${shape}, got ${args.length} argument(s)`, `usage: lifeboat duplicity ${action} [OPTIONS] ${shape}`);
+  }
+}

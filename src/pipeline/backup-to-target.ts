@@ -1,0 +1,207 @@
+// A whole backup command against a target: full or incremental decided as duplicity decides, the
+// chain checks before an incremental, then data volumes, signature file and manifest, in that order,
+// and the archive dir updated with the new set's metadata.
+import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { join, normalize } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createGzip } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { chainSets, lastFullBackupTime, type BackupChain } from '../duplicity/collection.js';
+import { formatArchiveName } from '../duplicity/file-names.js';
+import { formatManifestHead, parseManifest } from '../duplicity/manifest.js';
+import { formatHumanTime } from '../duplicity/time.js';
+import { ExitCode } from '../errors/exit-codes.js';
+import { LifeboatError } from '../errors/lifeboat-error.js';
+import { writeFileAtomically } from '../fsmeta/atomic-write.js';
+import { readTar } from '../tar/volume-reader.js';
+import { runBackup } from './backup.js';
+import { cacheNameFor } from '../cache/archive-dir.js';
+import { streamStoredFile } from './set-reader.js';
+import { overlaySignatures } from './signature-state.js';
+import { SpoolFile } from './spool.js';
+import type { BackupStatistics } from './statistics.js';
+import type { Target } from './target.js';
+import { createGunzip } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
+
+export interface BackupToTargetOptions {
+  /** the source directory as the user typed it */
+  source: string;
+  target: Target;
+  mode: 'full' | 'incremental' | 'auto';
+  /** epoch seconds: a full backup is made when the last full is older */
+  fullIfOlderThan?: number;
+  compress: boolean;
+  volumeSizeBytes: number;
+  tempdir: string;
+  maxBlockSize: number;
+  allowSourceMismatch: boolean;
+  dryRun: boolean;
+  signal?: AbortSignal;
+  notice(line: string): void;
+  warning(line: string): void;
+  info(line: string): void;
+}
+
+export interface BackupToTargetResult {
+  type: 'full' | 'incremental';
+  time: number;
+  statistics: BackupStatistics;
+}
+
+/** duplicity's Localdir: the path as typed, with `.` components and trailing slashes removed. */
+export function canonicalSource(source: string): string {
+  const n = normalize(source);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+export async function backupToTarget(options: BackupToTargetOptions): Promise<BackupToTargetResult> {
+  const { target } = options;
+  const source = canonicalSource(options.source);
+  const sourceStats = await stat(source).catch(() => null);
+  if (!sourceStats?.isDirectory()) {
+    throw new LifeboatError(`Backup source directory ${source} does not exist or is not a directory`, {
+      code: 'source-missing', exitCode: ExitCode.sourceDirMissing, hint: 'check the source path',
+    });
+  }
+  const lastFull = lastFullBackupTime(target.collection);
+  options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
+  const primary = target.collection.primary;
+  let type: 'full' | 'incremental' = options.mode === 'full' || !primary ? 'full' : 'incremental';
+  if (options.mode === 'incremental' && !primary) {
+    throw new LifeboatError('Fatal Error: Unable to start incremental backup.  Old signatures not found and incremental specified', {
+      code: 'no-chain', exitCode: ExitCode.noSignatureChain, hint: 'run a full backup first',
+    });
+  }
+  if (type === 'incremental' && options.fullIfOlderThan !== undefined && lastFull !== null && lastFull < options.fullIfOlderThan) {
+    options.notice('Last full backup is too old, forcing full backup');
+    type = 'full';
+  }
+  const hostname = osHostname();
+  let previousEnd = 0;
+  if (type === 'incremental') {
+    previousEnd = primary!.backupChain.endTime;
+    if (!options.allowSourceMismatch) await checkChainSource(target, primary!.backupChain, hostname, source);
+  }
+  let now = Math.floor(Date.now() / 1000);
+  while (now <= previousEnd) {
+    // times in a chain strictly increase, in whole seconds (§1.2)
+    await sleep(1000 * (previousEnd - now + 1) - (Date.now() % 1000));
+    now = Math.floor(Date.now() / 1000);
+  }
+  const names = type === 'full'
+    ? {
+      volume: (n: number) => formatArchiveName({ kind: 'full-volume', time: now, volumeNumber: n }, { compressed: options.compress }),
+      signatures: formatArchiveName({ kind: 'full-signature', time: now }, { compressed: options.compress }),
+      manifest: formatArchiveName({ kind: 'full-manifest', time: now }),
+    }
+    : {
+      volume: (n: number) => formatArchiveName({ kind: 'inc-volume', startTime: previousEnd, endTime: now, volumeNumber: n }, { compressed: options.compress }),
+      signatures: formatArchiveName({ kind: 'new-signature', startTime: previousEnd, endTime: now }, { compressed: options.compress }),
+      manifest: formatArchiveName({ kind: 'inc-manifest', startTime: previousEnd, endTime: now }),
+    };
+  const previous = type === 'incremental' ? previousSignatures(target, primary!.signatureChain) : undefined;
+  await mkdir(options.tempdir, { recursive: true });
+  const result = await runBackup({
+    source, backend: target.backend, names, previous, compress: options.compress,
+    volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
+    dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,
+  });
+  const manifestSpool = new SpoolFile(options.tempdir, { compress: false });
+  try {
+    await manifestSpool.write(formatManifestHead({
+      hostname: Buffer.from(hostname), localDir: Buffer.from(source),
+      volumes: result.volumes.map((v) => ({
+        volumeNumber: v.number, startIndex: v.start.index, startBlock: v.start.block ?? null,
+        endIndex: v.end.index, endBlock: v.end.block ?? null, hashes: new Map([['SHA1', v.sha1]]),
+      })),
+    }, result.filelist.count));
+    for await (const chunk of result.filelist.open()) await manifestSpool.write(chunk as Buffer);
+    const manifest = await manifestSpool.finish();
+    if (!options.dryRun) {
+      options.signal?.throwIfAborted();
+      await target.backend.put(names.signatures, { size: result.signatures.size, open: () => SpoolFile.open(result.signatures.path) }, { signal: options.signal });
+      // the manifest goes last: its presence is what makes the set complete (§1.7)
+      await target.backend.put(names.manifest, { size: manifest.size, open: () => SpoolFile.open(manifest.path) }, { signal: options.signal });
+      await mkdir(target.cacheDir, { recursive: true, mode: 0o700 });
+      await copyFile(manifest.path, join(target.cacheDir, names.manifest));
+      const sigCache = join(target.cacheDir, cacheNameFor(names.signatures));
+      if (options.compress) await copyFile(result.signatures.path, sigCache);
+      else await writeFileAtomically(sigCache, createReadStream(result.signatures.path).pipe(createGzip({ level: 6 })), { force: true, mode: 0o600 });
+    }
+    await removeQuietly(manifest.path);
+  } finally {
+    await manifestSpool.discard();
+    await removeQuietly(result.signatures.path);
+    await result.filelist.discard();
+  }
+  return { type, time: now, statistics: result.statistics };
+}
+
+async function removeQuietly(path: string): Promise<void> {
+  const { unlink } = await import('node:fs/promises');
+  await unlink(path).catch(() => undefined);
+}
+
+/** Before an incremental (§4.4): the chain's last manifest must name this host and this source. */
+async function checkChainSource(target: Target, chain: BackupChain, hostname: string, source: string): Promise<void> {
+  const last = chainSets(chain).at(-1)!;
+  const manifest = await readManifestBytes(target, last.localManifestName, last.manifestName);
+  if (!manifest) return;
+  const parsed = parseManifest(manifest);
+  const recordedHost = parsed.hostname?.toString();
+  if (recordedHost && recordedHost !== hostname) {
+    throw new LifeboatError(`Fatal Error: Backup source host has changed.\nCurrent hostname: ${hostname}\nPrevious hostname: ${recordedHost}`, {
+      code: 'hostname-mismatch', exitCode: ExitCode.hostnameMismatch,
+      hint: 'use --allow-source-mismatch if this is really the same source, or back up to another target',
+    });
+  }
+  const recordedDir = parsed.localDir?.toString();
+  if (recordedDir && recordedDir !== source) {
+    throw new LifeboatError(`Fatal Error: Backup source directory has changed.\nCurrent directory: ${source}\nPrevious directory: ${recordedDir}`, {
+      code: 'source-mismatch', exitCode: ExitCode.sourceMismatch,
+      hint: 'give the source exactly as before, or use --allow-source-mismatch',
+    });
+  }
+}
+
+export async function readManifestBytes(target: Target, localName: string | null, remoteName: string | null): Promise<Buffer | null> {
+  if (localName) {
+    const local = await readFile(join(target.cacheDir, localName)).catch(() => null);
+    if (local) return local;
+  }
+  if (!remoteName) return null;
+  if (remoteName.endsWith('.gpg') || remoteName.endsWith('.g')) {
+    throw new LifeboatError(`${remoteName}: the archive is encrypted, and Lifeboat cannot decrypt yet`, {
+      code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'use duplicity for encrypted archives for now',
+    });
+  }
+  return target.backend.read(remoteName, async (body) => {
+    const parts: Buffer[] = [];
+    for await (const chunk of body) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  });
+}
+
+/** The chain's signature files overlaid, read from the archive dir when there, else from the target. */
+export function previousSignatures(target: Target, chain: { location: 'local' | 'remote'; fullSignatureName: string; newSignatures: { name: string }[] }) {
+  const names = [chain.fullSignatureName, ...chain.newSignatures.map((s) => s.name)];
+  const sources = names.map((name) => readTar(signatureFileBytes(target, chain.location, name)));
+  return overlaySignatures(sources, names);
+}
+
+function signatureFileBytes(target: Target, location: 'local' | 'remote', name: string): AsyncIterable<Uint8Array> {
+  const stream = location === 'local'
+    ? createReadStream(join(target.cacheDir, name))
+    : streamStoredFile(target.backend, name);
+  if (name.endsWith('.gpg') || name.endsWith('.g')) {
+    throw new LifeboatError(`${name}: the archive is encrypted, and Lifeboat cannot decrypt yet`, {
+      code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'use duplicity for encrypted archives for now',
+    });
+  }
+  if (!/(gz|\.z)$/.test(name)) return stream;
+  const gunzip = createGunzip();
+  stream.on('error', (err: Error) => gunzip.destroy(err));
+  return stream.pipe(gunzip);
+}

@@ -1,0 +1,211 @@
+// One backup run (specs §9): walk the source in index order, merge-join it with the previous
+// signature state, and write difftar volumes, then the signature file, then the manifest, last.
+// Orchestration only: the formats live in duplicity/, tar/ and librsync/.
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Backend } from '../backend/types.js';
+import { entryFromHeader } from '../duplicity/entry-header.js';
+import { deletedMember, payloadMembers, snapshotMember, type DifftarMember } from '../duplicity/difftar.js';
+import { deletedSignatureHeader, signatureHeader, snapshotSignatureHeader } from '../duplicity/sigtar.js';
+import { isSystemError } from '../errors/format-error.js';
+import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/entry.js';
+import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
+import { generateDelta } from '../librsync/delta.js';
+import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, parseSignature, SignatureBuilder } from '../librsync/signature.js';
+import { walkSource } from '../selection/walk.js';
+import { TarWriter } from '../tar/tar-writer.js';
+import type { SignatureStateEntry } from './signature-state.js';
+import { SpoolFile, type SpoolResult } from './spool.js';
+import { VolumeSplitter, type VolumeRecord } from './volume-splitter.js';
+import { BackupStatistics } from './statistics.js';
+import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
+
+export interface BackupNames {
+  volume(n: number): string;
+  signatures: string;
+}
+
+export interface BackupRunOptions {
+  source: string;
+  backend: Backend;
+  names: BackupNames;
+  /** the previous chain's signature state, oldest sigtar first; undefined for a full backup */
+  previous?: AsyncIterable<SignatureStateEntry>;
+  compress: boolean;
+  volumeSizeBytes: number;
+  tempdir: string;
+  maxBlockSize: number;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  onWarning(message: string): void;
+  onInfo?(message: string): void;
+  /** for tests: another passwd/group */
+  nameDatabase?: NameDatabase;
+}
+
+export interface BackupRunResult {
+  volumes: VolumeRecord[];
+  /** the signature file as stored (gzipped when compress); the caller uploads it and caches it */
+  signatures: SpoolResult;
+  filelist: FilelistSpool;
+  statistics: BackupStatistics;
+}
+
+/** Runs the data part of a backup; the caller stores the signature file and writes the manifest. */
+export async function runBackup(options: BackupRunOptions): Promise<BackupRunResult> {
+  const names = options.nameDatabase ?? (await systemNames());
+  const stats = new BackupStatistics();
+  const splitter = new VolumeSplitter({
+    backend: options.backend, tempdir: options.tempdir, compress: options.compress,
+    volumeSizeBytes: options.volumeSizeBytes, nameOf: options.names.volume, signal: options.signal, dryRun: options.dryRun,
+  });
+  const sigSpool = new SpoolFile(options.tempdir, { compress: options.compress });
+  const sigTar = new TarWriter();
+  const filelist = new FilelistSpool(options.tempdir);
+  const writeSig = async (parts: Buffer[]) => { for (const p of parts) await sigSpool.write(p); };
+  const addMember = async (m: DifftarMember) => splitter.add(m.parts, { index: m.index, block: m.block });
+
+  const walk = walkSource(options.source, {
+    onWarning: (path, message, detail) => {
+      if (detail.code === 'negative-mtime') {
+        options.onWarning(`Warning: ${formatPath(path)} has negative mtime, treating as 0.`);
+        return;
+      }
+      stats.errors++;
+      options.onWarning(`${message} ${formatPath(path)}`);
+    },
+    onSkip: (path, reason) => options.onInfo?.(reason === 'socket' ? `Skipping socket ${formatPath(path)}` : `Skipping ${formatPath(path)} on another file system`),
+    names,
+  });
+  const oldIterator = options.previous?.[Symbol.asyncIterator]();
+  let old = oldIterator ? await oldIterator.next() : undefined;
+  const nextOld = async () => { old = await oldIterator!.next(); };
+
+  try {
+    for await (const entry of walk) {
+      // everything in the old state before this index is gone from the source
+      while (old && !old.done && compareIndex(old.value.entry.index, entry.index) < 0) {
+        await recordDeletion(old.value);
+        await nextOld();
+      }
+      let previous: SignatureStateEntry | undefined;
+      if (old && !old.done && compareIndex(old.value.entry.index, entry.index) === 0) {
+        previous = old.value;
+      }
+      if (previous && isUnchanged(entry, previous.entry, names)) {
+        stats.sourceFiles++;
+        stats.sourceFileSize += entry.size;
+        await nextOld();
+        continue;
+      }
+      const stored = await storeEntry(entry, previous);
+      if (!stored && previous && previous.entry.index.length > 0) await recordDeletion(previous);
+      if (previous) await nextOld();
+    }
+    while (old && !old.done) {
+      await recordDeletion(old.value);
+      await nextOld();
+    }
+    await writeSig([sigTar.end()]);
+    const volumes = await splitter.finish();
+    const signatures = await sigSpool.finish();
+    await filelist.close();
+    stats.rawDeltaSize = splitter.rawBytes;
+    stats.finish(volumes.reduce((sum, v) => sum + v.size, 0) + signatures.size);
+    return { volumes, signatures, filelist, statistics: stats };
+  } catch (err) {
+    await splitter.abort();
+    await sigSpool.discard();
+    await filelist.discard();
+    throw err;
+  } finally {
+    await oldIterator?.return?.();
+  }
+
+  async function recordDeletion(gone: SignatureStateEntry): Promise<void> {
+    if (gone.entry.index.length === 0) return;
+    await addMember(deletedMember(gone.entry.index));
+    await writeSig(sigTar.add(deletedSignatureHeader(gone.entry.index)));
+    stats.deletedFiles++;
+    stats.deltaEntries++;
+    if (gone.kind === 'signature') await filelist.add('deleted', gone.entry.index);
+  }
+
+  /** Writes one new or changed object; false when it could not be read (left out, with a warning). */
+  async function storeEntry(entry: Entry, previous: SignatureStateEntry | undefined): Promise<boolean> {
+    const kind: FilelistKind = previous ? 'changed' : 'new';
+    if (entry.type !== 'reg') {
+      await addMember(snapshotMember(entry));
+      await writeSig(sigTar.add(snapshotSignatureHeader(entry)));
+      countStored(kind, entry, 0);
+      return true;
+    }
+    const path = pathOfIndex(options.source, entry.index);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      if (!isSystemError(err)) throw err;
+      stats.errors++;
+      options.onWarning(`Error accessing possibly locked file ${formatPath(path)} (${err.code})`);
+      return false;
+    }
+    try {
+      const builder = new SignatureBuilder({
+        blockLength: duplicityBlockLength(entry.size, options.maxBlockSize),
+        strongLength: DUPLICITY_STRONG_LENGTH,
+      });
+      const sigParts: Buffer[] = [];
+      let contentBytes = 0;
+      const content = async function* (): AsyncGenerator<Buffer> {
+        for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 16, autoClose: false }) as AsyncIterable<Buffer>) {
+          contentBytes += chunk.length;
+          const sig = builder.push(chunk);
+          if (sig.length > 0) sigParts.push(sig);
+          yield chunk;
+        }
+      };
+      let payloadBytes = 0;
+      const diff = previous?.kind === 'signature';
+      const payload = diff ? generateDelta(await parseSignature(previous!.body), content()) : content();
+      for await (const member of payloadMembers(diff ? 'diff' : 'snapshot', entry, payload)) {
+        payloadBytes += member.parts[0] ? member.parts.slice(1).reduce((s, p) => s + p.length, 0) : 0;
+        await addMember(member);
+      }
+      sigParts.push(builder.finish());
+      const signature = Buffer.concat(sigParts);
+      const stored = { ...entry, size: contentBytes };
+      await writeSig(sigTar.add(signatureHeader(stored, signature.length), signature));
+      await filelist.add(kind, entry.index);
+      countStored(kind, stored, diff ? payloadBytes : 0);
+      return true;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  function countStored(kind: FilelistKind, entry: Entry, deltaBytes: number): void {
+    stats.sourceFiles++;
+    stats.sourceFileSize += entry.size;
+    stats.deltaEntries++;
+    if (kind === 'new') {
+      stats.newFiles++;
+      stats.newFileSize += entry.size;
+    } else {
+      stats.changedFiles++;
+      stats.changedFileSize += entry.size;
+      stats.changedDeltaSize += deltaBytes;
+    }
+  }
+}
+
+/** duplicity's change rule (§9.2): size and content are never compared, only metadata. */
+export function isUnchanged(now: Entry, before: Entry, names: NameDatabase): boolean {
+  if (now.type !== before.type) return false;
+  if (now.type === 'sym') return Buffer.compare(now.linkTarget ?? Buffer.alloc(0), before.linkTarget ?? Buffer.alloc(0)) === 0;
+  const owner = resolveOwner(before, names);
+  if (now.permissions !== before.permissions || now.uid !== owner.uid || now.gid !== owner.gid) return false;
+  if (now.type === 'chr' || now.type === 'blk') return now.devMajor === before.devMajor && now.devMinor === before.devMinor;
+  return now.mtime === before.mtime || (now.mtime <= 0 && before.mtime <= 0);
+}
+
+export { entryFromHeader };

@@ -1,0 +1,30 @@
+// `list-current-files` (specs §12.2): the signature chain overlaid up to --time, one line per object
+// in index order: the mtime as duplicity prints times, then the raw path.
+import { lastFullBackupTime, signatureChainAt } from '../duplicity/collection.js';
+import { indexToPath } from '../duplicity/member-names.js';
+import { formatHumanTime } from '../duplicity/time.js';
+import { previousSignatures } from './backup-to-target.js';
+import type { Target } from './target.js';
+
+export interface ListCurrentFilesOptions {
+  target: Target;
+  time?: number;
+  /** receives each line, with its raw path bytes */
+  write(line: Buffer): void;
+  notice(line: string): void;
+}
+
+export async function listCurrentFiles(options: ListCurrentFilesOptions): Promise<number> {
+  const { target } = options;
+  const lastFull = lastFullBackupTime(target.collection);
+  options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
+  const time = options.time ?? Math.floor(Date.now() / 1000);
+  const chain = signatureChainAt(target.collection, time);
+  const upTo = { ...chain, newSignatures: chain.newSignatures.filter((s) => s.endTime <= time) };
+  let count = 0;
+  for await (const { entry } of previousSignatures(target, upTo)) {
+    options.write(Buffer.concat([Buffer.from(`${formatHumanTime(entry.mtime)} `), indexToPath(entry.index), Buffer.from('\n')]));
+    count++;
+  }
+  return count;
+}

@@ -1,0 +1,135 @@
+// Replays the sets of a chain (specs §10.2): merges their member streams by index and, per index, keeps
+// the members from the last snapshot or deletion on; a regular file's content is its snapshot with each
+// later delta applied in turn. Yields what exists at the chosen time, in index order, streamed.
+import { createWriteStream } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { entryFromHeader } from '../duplicity/entry-header.js';
+import { indexToPath } from '../duplicity/member-names.js';
+import { compareIndex, formatPath, type Entry } from '../fsmeta/entry.js';
+import { applyPatch, type BasisReader } from '../librsync/patch.js';
+import { inFile, IntegrityError } from '../errors/lifeboat-error.js';
+import type { SetMember } from './set-reader.js';
+
+export interface ReplayedObject {
+  /** metadata from the last member; index relative to the restored path */
+  entry: Entry;
+  /** the content of a regular file; read it before asking for the next object */
+  content?: AsyncIterable<Buffer>;
+}
+
+export interface ReplayOptions {
+  /** only this subtree, re-rooted at it (--file-to-restore); [] for everything */
+  prefix: Buffer[];
+  /** where intermediate versions of patched files are kept */
+  tempdir: string;
+  onWarning(message: string): void;
+}
+
+interface Cursor {
+  it: AsyncIterator<SetMember>;
+  current: SetMember | undefined;
+}
+
+function hasPrefix(index: Buffer[], prefix: Buffer[]): boolean {
+  if (index.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (!index[i].equals(prefix[i])) return false;
+  return true;
+}
+
+async function advance(c: Cursor): Promise<void> {
+  const next = await c.it.next();
+  c.current = next.done ? undefined : next.value;
+}
+
+export async function* replaySets(sets: AsyncIterable<SetMember>[], options: ReplayOptions): AsyncGenerator<ReplayedObject> {
+  const cursors: Cursor[] = sets.map((s) => ({ it: s[Symbol.asyncIterator](), current: undefined }));
+  try {
+    for (const c of cursors) await advance(c);
+    for (;;) {
+      let lowest: Buffer[] | undefined;
+      for (const c of cursors) if (c.current && (!lowest || compareIndex(c.current.index, lowest) < 0)) lowest = c.current.index;
+      if (!lowest) return;
+      const group = cursors.filter((c) => c.current && compareIndex(c.current.index, lowest!) === 0);
+      if (hasPrefix(lowest, options.prefix)) {
+        const object = await resolve(group.map((c) => c.current!), lowest.slice(options.prefix.length), options);
+        if (object) yield object;
+      }
+      for (const c of group) await advance(c);
+    }
+  } finally {
+    for (const c of cursors) await c.it.return?.();
+  }
+}
+
+async function resolve(members: SetMember[], relative: Buffer[], options: ReplayOptions): Promise<ReplayedObject | null> {
+  let start = -1;
+  for (let i = members.length - 1; i >= 0; i--) if (members[i].kind !== 'diff') { start = i; break; }
+  const path = formatPath(indexToPath(members[0].index));
+  if (start === -1) {
+    options.onWarning(`Error '${path}' patching: a delta without a preceding snapshot; the file is left out`);
+    return null;
+  }
+  const base = members[start];
+  if (base.kind === 'deleted') {
+    if (start !== members.length - 1) options.onWarning(`Error '${path}' patching: a delta after a deletion; the file is left out`);
+    return null;
+  }
+  const last = members[members.length - 1];
+  const entry = entryFromHeader(last.header, relative);
+  if (!entry) {
+    options.onWarning(`Skipping '${path}': unsupported member type in the archive`);
+    return null;
+  }
+  const diffs = members.slice(start + 1);
+  if (entry.type !== 'reg') {
+    if (diffs.length > 0) options.onWarning(`Error '${path}' patching: a delta of an object that is not a regular file; using its last snapshot`);
+    return { entry };
+  }
+  if (base.header.type !== 'file') {
+    options.onWarning(`Error '${path}' patching: a delta on top of a ${base.header.type}; the file is left out`);
+    return null;
+  }
+  return { entry, content: diffs.length === 0 ? base.body : patched(base.body, diffs, options.tempdir, path) };
+}
+
+/** The snapshot with each delta applied; intermediate versions live in temporary files. */
+async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tempdir: string, path: string): AsyncGenerator<Buffer> {
+  const temporaries: string[] = [];
+  const temporary = () => {
+    const name = join(tempdir, `lifeboat-patch-${process.pid}-${randomBytes(6).toString('hex')}`);
+    temporaries.push(name);
+    return name;
+  };
+  try {
+    let basisPath = temporary();
+    await pipeline(Readable.from(snapshot), createWriteStream(basisPath, { flags: 'wx', mode: 0o600 }));
+    for (let i = 0; i < diffs.length; i++) {
+      const handle = await open(basisPath, 'r');
+      try {
+        const basis: BasisReader = async (position, length) => {
+          const buffer = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(buffer, 0, length, position);
+          return buffer.subarray(0, bytesRead);
+        };
+        const output = applyPatch(basis, diffs[i].body);
+        if (i === diffs.length - 1) {
+          yield* output;
+        } else {
+          const next = temporary();
+          await pipeline(Readable.from(output), createWriteStream(next, { flags: 'wx', mode: 0o600 }));
+          basisPath = next;
+        }
+      } catch (err) {
+        throw err instanceof IntegrityError ? inFile(err, path) : err;
+      } finally {
+        await handle.close();
+      }
+    }
+  } finally {
+    for (const t of temporaries) await unlink(t).catch(() => undefined);
+  }
+}

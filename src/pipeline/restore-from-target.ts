@@ -1,0 +1,131 @@
+// A whole restore command (specs §10): choose the chain and sets for --time, read their manifests,
+// stream the needed volumes (hash-checked) through the replay, and write into a staging path beside
+// the destination that is renamed into place only when everything restored, so a damaged archive
+// leaves nothing at the destination.
+import { lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { backupChainAt, lastFullBackupTime, setsToRestoreAt, type BackupSet } from '../duplicity/collection.js';
+import { parseManifest, volumeMayContain } from '../duplicity/manifest.js';
+import { indexToPath, pathToIndex } from '../duplicity/member-names.js';
+import { formatHumanTime } from '../duplicity/time.js';
+import { ExitCode } from '../errors/exit-codes.js';
+import { IntegrityError, LifeboatError } from '../errors/lifeboat-error.js';
+import { formatPath } from '../fsmeta/entry.js';
+import { readManifestBytes } from './backup-to-target.js';
+import { replaySets, type ReplayedObject } from './replay.js';
+import { writeRestore, type RestoreWriteResult } from './restore.js';
+import { readSetMembers, verifiedVolume, type SetVolume } from './set-reader.js';
+import type { Target } from './target.js';
+
+export interface RestoreFromTargetOptions {
+  target: Target;
+  destination: string;
+  /** epoch seconds; default now */
+  time?: number;
+  fileToRestore?: string;
+  force: boolean;
+  restoreOwnership: boolean;
+  numericOwner: boolean;
+  tempdir: string;
+  dryRun: boolean;
+  signal?: AbortSignal;
+  notice(line: string): void;
+  warning(line: string): void;
+  info(line: string): void;
+}
+
+/** The volumes of each set to read for a time and path prefix, manifests checked. */
+export async function plannedSets(target: Target, time: number, prefix: Buffer[]): Promise<SetVolume[][]> {
+  const chain = backupChainAt(target.collection, time);
+  const sets = setsToRestoreAt(chain, time);
+  const planned: SetVolume[][] = [];
+  for (const set of sets) planned.push(await setVolumes(target, set, prefix));
+  return planned;
+}
+
+async function setVolumes(target: Target, set: BackupSet, prefix: Buffer[]): Promise<SetVolume[]> {
+  const bytes = await readManifestBytes(target, set.localManifestName, set.manifestName);
+  if (!bytes) throw new IntegrityError(`the backup set ending ${formatHumanTime(set.endTime)} has no manifest`);
+  const label = set.localManifestName ?? set.manifestName ?? 'manifest';
+  let manifest;
+  try {
+    manifest = parseManifest(bytes);
+  } catch (err) {
+    throw err instanceof IntegrityError ? new IntegrityError(`${label}: ${err.message}`, { hint: 'the manifest is damaged; restore an older backup with --time, or repair it from another copy' }) : err;
+  }
+  const byNumber = new Map(set.volumes.map((v) => [v.volumeNumber, v.name]));
+  const out: SetVolume[] = [];
+  for (const volume of manifest.volumes) {
+    const name = byNumber.get(volume.volumeNumber);
+    if (!name || !target.remoteNames.includes(name)) {
+      throw new LifeboatError(`volume ${volume.volumeNumber} of ${label} is missing from the target`, {
+        code: 'missing-volume', exitCode: ExitCode.backendNotFound,
+        hint: 'copy the volume back from another copy of the archive, or restore an older backup with --time',
+      });
+    }
+    if (prefix.length > 0 && !volumeMayContain(volume, prefix)) continue;
+    out.push({ name, manifest: volume, compressed: /(gz|\.z)$/.test(name) });
+  }
+  for (const [number, name] of byNumber) {
+    if (!manifest.volumes.some((v) => v.volumeNumber === number)) {
+      throw new IntegrityError(`${label} does not list volume ${number} (${name})`, { hint: 'the manifest is truncated or damaged' });
+    }
+  }
+  return out;
+}
+
+export async function restoreFromTarget(options: RestoreFromTargetOptions): Promise<RestoreWriteResult> {
+  const { target } = options;
+  const lastFull = lastFullBackupTime(target.collection);
+  options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
+  const time = options.time ?? Math.floor(Date.now() / 1000);
+  const prefix = pathToIndex(options.fileToRestore ?? '');
+  const sets = await plannedSets(target, time, prefix);
+  if (options.dryRun) {
+    options.notice('Required volumes to restore:');
+    for (const set of sets) for (const v of set) options.notice(`\t${v.name}`);
+    return { objects: 0, bytes: 0 };
+  }
+
+  const existing = await lstat(options.destination).catch(() => null);
+  const emptyDir = existing?.isDirectory() && (await readdir(options.destination)).length === 0;
+  if (existing && !emptyDir && !options.force) {
+    throw new LifeboatError(`Restore destination directory ${options.destination} already exists.\nWill not overwrite.`, {
+      code: 'destination-exists', exitCode: ExitCode.restoreTargetExists,
+      hint: 'restore into a new directory, or pass --force to restore over what is there',
+    });
+  }
+  // in place only when --force meets existing files: then check every volume before writing anything
+  const inPlace = existing !== null && !emptyDir;
+  if (inPlace) {
+    for (const set of sets) for (const v of set) for await (const _ of verifiedVolume(target.backend, v, options.signal)) { /* hash only */ }
+  }
+  const staging = inPlace ? options.destination
+    : join(dirname(options.destination), `.${basename(options.destination)}.lifeboat-restore-${randomBytes(4).toString('hex')}`);
+  const objects = replaySets(sets.map((vols) => readSetMembers(target.backend, vols, options.signal)), {
+    prefix, tempdir: options.tempdir, onWarning: options.warning,
+  });
+  let result: RestoreWriteResult;
+  try {
+    result = await writeRestore(objects as AsyncIterable<ReplayedObject>, {
+      target: staging, restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner,
+      force: options.force, onInfo: options.info,
+    });
+    if (result.objects === 0) {
+      const what = prefix.length > 0 ? formatPath(indexToPath(prefix)) : 'the archive';
+      throw new LifeboatError(`${what} not found in archive - no files restored.`, {
+        code: 'not-found', exitCode: prefix.length > 0 ? ExitCode.restorePathNotFound : ExitCode.nothingToRestore,
+        hint: '"lifeboat duplicity list-current-files URL" lists what the archive holds',
+      });
+    }
+    if (!inPlace) {
+      if (emptyDir) await rmdir(options.destination);
+      await rename(staging, options.destination);
+    }
+  } catch (err) {
+    if (!inPlace) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+  return result;
+}

@@ -1,0 +1,110 @@
+// Writes replayed objects into a directory (specs §10.3): in index order, regular files under a
+// temporary name renamed into place, directories' own metadata applied after their contents.
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { applyMetadata, createSpecial } from '../fsmeta/apply.js';
+import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
+import type { NameDatabase } from '../fsmeta/names.js';
+import type { ReplayedObject } from './replay.js';
+
+export interface RestoreWriteOptions {
+  /** the path the restored root (or --file-to-restore object) becomes */
+  target: string;
+  /** set owners (only possible as root) */
+  restoreOwnership: boolean;
+  numericOwner: boolean;
+  names?: NameDatabase;
+  /** existing objects of another type at a path are replaced (the user said --force) */
+  force: boolean;
+  onInfo?(message: string): void;
+}
+
+export interface RestoreWriteResult {
+  objects: number;
+  bytes: number;
+}
+
+interface OpenDirectory {
+  index: Buffer[];
+  path: Buffer;
+  entry: Entry;
+}
+
+function isInside(index: Buffer[], dir: Buffer[]): boolean {
+  if (index.length <= dir.length) return false;
+  for (let i = 0; i < dir.length; i++) if (!index[i].equals(dir[i])) return false;
+  return true;
+}
+
+export async function writeRestore(objects: AsyncIterable<ReplayedObject>, options: RestoreWriteOptions): Promise<RestoreWriteResult> {
+  const asRoot = options.restoreOwnership && process.getuid?.() === 0;
+  const applyOptions = { asRoot, numericOwner: options.numericOwner, names: options.names };
+  const open: OpenDirectory[] = [];
+  const result: RestoreWriteResult = { objects: 0, bytes: 0 };
+  const closeUntil = async (index: Buffer[] | null) => {
+    while (open.length > 0 && (index === null || !isInside(index, open[open.length - 1].index))) {
+      const dir = open.pop()!;
+      await applyMetadata(dir.path, dir.entry, applyOptions);
+    }
+  };
+
+  for await (const { entry, content } of objects) {
+    await closeUntil(entry.index);
+    const path = pathOfIndex(options.target, entry.index);
+    options.onInfo?.(`Restoring ${path.toString()}`);
+    result.objects++;
+    switch (entry.type) {
+      case 'dir': {
+        const existing = await lstat(path).catch(() => null);
+        if (existing && !existing.isDirectory()) await replace(path, options.force);
+        if (!existing || !existing.isDirectory()) await mkdir(path, { mode: 0o700 });
+        open.push({ index: entry.index, path, entry });
+        break;
+      }
+      case 'reg': {
+        const temporary = Buffer.concat([path, Buffer.from(`.lifeboat-${randomBytes(4).toString('hex')}.tmp`)]);
+        try {
+          let size = 0;
+          const counted = async function* () {
+            for await (const chunk of content ?? []) {
+              size += chunk.length;
+              yield chunk;
+            }
+          };
+          await pipeline(Readable.from(counted()), createWriteStream(temporary, { flags: 'wx', mode: 0o600 }));
+          result.bytes += size;
+          await applyMetadata(temporary, entry, applyOptions);
+          const existing = await lstat(path).catch(() => null);
+          if (existing?.isDirectory()) await replace(path, options.force);
+          await rename(temporary, path);
+        } catch (err) {
+          await unlink(temporary).catch(() => undefined);
+          throw err;
+        }
+        break;
+      }
+      case 'sym': {
+        if (await lstat(path).catch(() => null)) await replace(path, options.force);
+        await symlink(entry.linkTarget ?? Buffer.alloc(0), path);
+        await applyMetadata(path, entry, applyOptions);
+        break;
+      }
+      default: {
+        if (await lstat(path).catch(() => null)) await replace(path, options.force);
+        await createSpecial(path, entry);
+        await applyMetadata(path, entry, applyOptions);
+      }
+    }
+  }
+  await closeUntil(null);
+  return result;
+}
+
+/** An object of the wrong type is in the way: only --force may remove it. */
+async function replace(path: Buffer, force: boolean): Promise<void> {
+  if (!force) throw Object.assign(new Error(`${path.toString()}: already exists`), { code: 'EEXIST', syscall: 'restore', path: path.toString() });
+  await rm(path, { recursive: true, force: true });
+}

@@ -1,0 +1,143 @@
+// Reads one backup set as a single stream of members (specs §5.7, §10.2): its volumes in order, each
+// checked against the manifest's hash as it streams, gunzipped, read as tar, and multivol pieces joined
+// back into one member whose body spans pieces and even volumes.
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { Backend } from '../backend/types.js';
+import { bestVolumeHash, type ManifestVolume } from '../duplicity/manifest.js';
+import { parseMemberName, type MemberKind } from '../duplicity/member-names.js';
+import { compareIndex } from '../fsmeta/entry.js';
+import { IntegrityError } from '../errors/lifeboat-error.js';
+import { readTar, type TarEntry } from '../tar/volume-reader.js';
+import type { TarEntryHeader } from '../tar/header.js';
+
+export interface SetVolume {
+  name: string;
+  manifest: ManifestVolume;
+  compressed: boolean;
+}
+
+export interface SetMember {
+  kind: MemberKind;
+  index: Buffer[];
+  /** the header of the member (of the last piece, for multivol members) */
+  header: TarEntryHeader;
+  /** read at most once, before asking for the next member; unread data is skipped */
+  body: AsyncIterable<Buffer>;
+}
+
+/** The raw bytes of a stored file, streamed out of the backend's read callback. */
+export function streamStoredFile(backend: Backend, name: string, signal?: AbortSignal): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 16 });
+  backend.read(name, (body) => pipeline(body, out, { signal })).catch((err) => out.destroy(err));
+  return out;
+}
+
+/** Streams a volume's tar bytes after checking that the stored bytes hash to the manifest's value. */
+export function verifiedVolume(backend: Backend, volume: SetVolume, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  const expected = bestVolumeHash(volume.manifest);
+  const algorithm = expected?.algorithm === 'MD5' ? 'md5' : 'sha1';
+  const hash = createHash(algorithm);
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = hash.digest('hex');
+      if (expected && actual !== expected.hex.toLowerCase()) {
+        done(new IntegrityError(`Invalid data - ${expected.algorithm} hash mismatch for file: ${volume.name}`, {
+          hint: `the volume is damaged: expected ${expected.hex}, got ${actual}; restore from another copy of it`,
+        }));
+      } else {
+        done();
+      }
+    },
+  });
+  const raw = streamStoredFile(backend, volume.name, signal);
+  const checked = raw.pipe(check);
+  raw.on('error', (err) => checked.destroy(err));
+  if (!volume.compressed) return checked;
+  const gunzip = createGunzip();
+  checked.on('error', (err) => gunzip.destroy(err));
+  gunzip.on('error', () => undefined);
+  return checked.pipe(gunzip).on('error', () => undefined) as unknown as AsyncIterable<Uint8Array>;
+}
+
+/** Tar members of all volumes, in order, as one stream. */
+async function* volumeMembers(backend: Backend, volumes: SetVolume[], signal?: AbortSignal): AsyncGenerator<TarEntry & { volume: string }> {
+  for (const volume of volumes) {
+    const bytes = verifiedVolume(backend, volume, signal);
+    try {
+      for await (const member of readTar(bytes)) yield { ...member, volume: volume.name };
+    } catch (err) {
+      if (err instanceof IntegrityError) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'Z_DATA_ERROR' || (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+        throw new IntegrityError(`${volume.name}: not a valid gzip stream (${(err as Error).message})`);
+      }
+      throw err;
+    }
+  }
+}
+
+/** Joins multivol pieces and yields one member per index, in order. */
+export async function* readSetMembers(backend: Backend, volumes: SetVolume[], signal?: AbortSignal): AsyncGenerator<SetMember> {
+  const it = volumeMembers(backend, volumes, signal)[Symbol.asyncIterator]();
+  let ahead = await it.next();
+  let previousIndex: Buffer[] | undefined;
+  try {
+    while (!ahead.done) {
+      const first = ahead.value;
+      const parsed = parseMemberName(first.header.name);
+      if (!parsed) {
+        // duplicity ignores members of no kind; so do we
+        ahead = await it.next();
+        continue;
+      }
+      if (previousIndex && compareIndex(previousIndex, parsed.index) >= 0) {
+        throw new IntegrityError(`${first.volume}: members are out of order at "${first.header.name.toString('latin1')}"`);
+      }
+      previousIndex = parsed.index;
+      if (!parsed.multivol) {
+        yield { kind: parsed.kind, index: parsed.index, header: first.header, body: first.body };
+        ahead = await it.next();
+        continue;
+      }
+      // a multivol run: this piece and every following piece of the same kind and index
+      let last = first.header;
+      let finished = false;
+      const pieces = async function* (): AsyncGenerator<Buffer> {
+        let current = ahead;
+        for (;;) {
+          if (current.done) break;
+          const p = parseMemberName(current.value.header.name);
+          if (!p || !p.multivol || p.kind !== parsed.kind || compareIndex(p.index, parsed.index) !== 0) break;
+          last = current.value.header;
+          yield* current.value.body;
+          current = await it.next();
+          ahead = current;
+        }
+        finished = true;
+      };
+      const body = pieces();
+      yield { kind: parsed.kind, index: parsed.index, header: last, body };
+      if (!finished) {
+        // the consumer did not read (all of) it: skip the rest of the run
+        for await (const _ of body) { /* skip */ }
+        if (!finished) {
+          // body() never started: walk the run by hand
+          for (;;) {
+            if (ahead.done) break;
+            const p = parseMemberName(ahead.value.header.name);
+            if (!p || !p.multivol || p.kind !== parsed.kind || compareIndex(p.index, parsed.index) !== 0) break;
+            ahead = await it.next();
+          }
+        }
+      }
+    }
+  } finally {
+    await it.return?.(undefined);
+  }
+}

@@ -1,0 +1,69 @@
+// A local file that one stored object (a volume, a signature file) is built into before upload:
+// optionally gzipped on the way in, with its stored size and SHA-1 counted as it is written, so the
+// manifest's hash is of the bytes exactly as they will sit on the target.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+
+export interface SpoolResult {
+  path: string;
+  size: number;
+  sha1: string;
+}
+
+export class SpoolFile {
+  readonly path: string;
+  #input: Duplex;
+  #done: Promise<void>;
+  #size = 0;
+  #hash = createHash('sha1');
+  #failed: unknown;
+
+  constructor(directory: string, options: { compress: boolean; gzipLevel?: number }) {
+    this.path = join(directory, `lifeboat-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
+    this.#input = options.compress ? createGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough();
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        this.#size += chunk.length;
+        this.#hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    this.#done = pipeline(this.#input as unknown as Readable, counter, createWriteStream(this.path, { flags: "wx" }));
+    this.#done.catch((err) => { this.#failed = err; });
+  }
+
+  /** bytes written to disk so far (after compression; compressors buffer, so this lags a little) */
+  get storedBytes(): number {
+    return this.#size;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.#failed) throw this.#failed;
+    if (!this.#input.write(chunk)) {
+      await Promise.race([once(this.#input, 'drain'), this.#done]);
+      if (this.#failed) throw this.#failed;
+    }
+  }
+
+  async finish(): Promise<SpoolResult> {
+    this.#input.end();
+    await this.#done;
+    return { path: this.path, size: this.#size, sha1: this.#hash.digest('hex') };
+  }
+
+  async discard(): Promise<void> {
+    this.#input.destroy();
+    await this.#done.catch(() => undefined);
+    await unlink(this.path).catch(() => undefined);
+  }
+
+  static open(path: string): Readable {
+    return createReadStream(path, { highWaterMark: 1 << 16 });
+  }
+}

@@ -1,0 +1,32 @@
+// A target as one backup command sees it: the backend, the archive dir beside it, and the collection
+// of sets and chains built from both listings.
+import type { Backend } from '../backend/types.js';
+import { archiveDirPath, listArchiveDir, syncArchiveDir } from '../cache/archive-dir.js';
+import { buildCollection, type Collection } from '../duplicity/collection.js';
+import { openBackend } from '../backend/url.js';
+
+export interface Target {
+  url: string;
+  backend: Backend;
+  cacheDir: string;
+  remoteNames: string[];
+  collection: Collection;
+}
+
+export interface OpenTargetOptions {
+  archiveDir?: string;
+  name?: string;
+  /** bring the archive dir in step with the target first (every command but collection-status) */
+  sync: boolean;
+  notice(line: string): void;
+}
+
+export async function openTarget(url: string, options: OpenTargetOptions): Promise<Target> {
+  const backend = openBackend(url);
+  const cacheDir = archiveDirPath(url, options);
+  const remoteNames: string[] = [];
+  for await (const { name } of backend.list()) remoteNames.push(name);
+  if (options.sync) await syncArchiveDir(backend, remoteNames, cacheDir, options.notice);
+  const collection = buildCollection(remoteNames, await listArchiveDir(cacheDir));
+  return { url, backend, cacheDir, remoteNames, collection };
+}

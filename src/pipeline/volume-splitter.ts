@@ -1,0 +1,126 @@
+// Cuts a stream of difftar entries into volumes (specs §5.8): an entry is never split, a volume is
+// closed when less than 64 KiB of its size budget is left (counted after compression, as duplicity
+// counts), and each closed volume is uploaded while the next one is built (at most one in flight).
+import { unlink } from 'node:fs/promises';
+import type { Backend } from '../backend/types.js';
+import { SpoolFile, type SpoolResult } from './spool.js';
+
+/** Where an entry sits for the manifest: its index and, for a non-final multivol chunk, the chunk number. */
+export interface ManifestPosition {
+  index: Buffer[];
+  block?: number;
+}
+
+export interface VolumeRecord {
+  number: number;
+  name: string;
+  size: number;
+  sha1: string;
+  start: ManifestPosition;
+  end: ManifestPosition;
+}
+
+export interface VolumeSplitterOptions {
+  backend: Backend;
+  tempdir: string;
+  compress: boolean;
+  volumeSizeBytes: number;
+  /** remote name of volume n (1-based) */
+  nameOf(volumeNumber: number): string;
+  signal?: AbortSignal;
+  /** called after each volume is safely stored */
+  onVolumeStored?(volume: VolumeRecord): void;
+  /** with dryRun the volumes are built and measured but not uploaded */
+  dryRun?: boolean;
+}
+
+const ENTRY_HEADROOM = 65536;
+
+export class VolumeSplitter {
+  readonly #options: VolumeSplitterOptions;
+  #current: { spool: SpoolFile; number: number; start: ManifestPosition; end: ManifestPosition } | undefined;
+  #number = 0;
+  #upload: Promise<void> = Promise.resolve();
+  #volumes: VolumeRecord[] = [];
+  #rawBytes = 0;
+
+  constructor(options: VolumeSplitterOptions) {
+    this.#options = options;
+  }
+
+  /** uncompressed tar bytes written so far */
+  get rawBytes(): number {
+    return this.#rawBytes;
+  }
+
+  async add(parts: readonly Buffer[], position: ManifestPosition): Promise<void> {
+    this.#options.signal?.throwIfAborted();
+    if (this.#current && this.#options.volumeSizeBytes - this.#current.spool.storedBytes < ENTRY_HEADROOM) {
+      await this.#close();
+    }
+    if (!this.#current) this.#open(position);
+    const current = this.#current!;
+    for (const part of parts) {
+      await current.spool.write(part);
+      this.#rawBytes += part.length;
+    }
+    current.end = position;
+  }
+
+  /** Closes the last volume and waits for every upload; a set always has at least one volume (§9.3). */
+  async finish(): Promise<VolumeRecord[]> {
+    if (!this.#current && this.#number === 0) this.#open({ index: [] });
+    if (this.#current) await this.#close();
+    await this.#upload;
+    return this.#volumes;
+  }
+
+  /** Removes the spool of the volume being built (after an error or Ctrl-C). */
+  async abort(): Promise<void> {
+    await this.#current?.spool.discard();
+    this.#current = undefined;
+    await this.#upload.catch(() => undefined);
+  }
+
+  #open(position: ManifestPosition): void {
+    this.#number++;
+    this.#current = {
+      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress }),
+      number: this.#number,
+      start: position,
+      end: position,
+    };
+  }
+
+  async #close(): Promise<void> {
+    const current = this.#current!;
+    this.#current = undefined;
+    const result = await current.spool.finish();
+    // one upload in flight: wait for the previous volume before queueing this one
+    await this.#upload;
+    const record: VolumeRecord = {
+      number: current.number,
+      name: this.#options.nameOf(current.number),
+      size: result.size,
+      sha1: result.sha1,
+      start: current.start,
+      end: current.end,
+    };
+    this.#volumes.push(record);
+    this.#upload = this.#store(result, record);
+    this.#upload.catch(() => undefined); // observed by the next close or finish()
+  }
+
+  async #store(result: SpoolResult, record: VolumeRecord): Promise<void> {
+    try {
+      if (!this.#options.dryRun) {
+        await this.#options.backend.put(record.name, { size: result.size, open: () => SpoolFile.open(result.path) }, {
+          signal: this.#options.signal,
+        });
+      }
+      this.#options.onVolumeStored?.(record);
+    } finally {
+      await unlink(result.path).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// The source walk: every object under a root, in duplicity's index order (spec §5.6), read with lstat.
+import { constants, type BigIntStats } from 'node:fs';
+import { access, lstat, readdir } from 'node:fs/promises';
+import { isSystemError } from '../errors/format-error.js';
+import { ExitCode } from '../errors/exit-codes.js';
+import { LifeboatError } from '../errors/lifeboat-error.js';
+import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
+import { systemNames, type NameDatabase } from '../fsmeta/names.js';
+import { entryFromStats, type ReadEntryOptions } from '../fsmeta/read.js';
+
+export type WalkWarningCode = 'vanished' | 'unreadable' | 'cannot-list' | 'cannot-stat' | 'negative-mtime';
+export type WalkSkipReason = 'socket' | 'other-filesystem';
+
+export interface WalkWarning {
+  code: WalkWarningCode;
+  index: Buffer[];
+  error?: unknown;
+}
+
+export interface WalkOptions {
+  /**
+   * Called for each directory after it was yielded; false leaves its contents out (the selection
+   * module prunes excluded subtrees with it). Default: descend everywhere.
+   */
+  shouldDescend?(entry: Entry, path: Buffer): boolean;
+  /** A problem with one object, which is left out; the walk goes on (duplicity exits 0 then, spec §13.14). */
+  onWarning(path: Buffer, message: string, detail: WalkWarning): void;
+  /** An object deliberately left out: sockets (duplicity logs "Skipping socket" at INFO), other mounts. */
+  onSkip?(path: Buffer, reason: WalkSkipReason, index: Buffer[]): void;
+  /** leave out everything on another device than the root, mount points included, like --exclude-other-filesystems */
+  oneFileSystem?: boolean;
+  /** defaults to the local passwd/group files */
+  names?: NameDatabase;
+}
+
+interface Frame {
+  index: Buffer[];
+  path: Buffer;
+  /** this directory's names, sorted; memory is the sum of these along the current path only */
+  names: Buffer[];
+  next: number;
+}
+
+/**
+ * Yields the root first, then everything below it depth-first with each directory's names sorted as
+ * unsigned bytes, which is exactly index order. Symlinks are never followed, so loops cannot occur.
+ */
+export async function* walkSource(root: string, options: WalkOptions): AsyncGenerator<Entry> {
+  const names = options.names ?? (await systemNames());
+  const rootPath = Buffer.from(root);
+  let rootStats: BigIntStats;
+  try {
+    rootStats = await lstat(rootPath, { bigint: true });
+  } catch (err) {
+    throw new LifeboatError(`${root}: cannot read the backup source: ${isSystemError(err) ? err.code : String(err)}`, {
+      code: 'source-missing',
+      exitCode: ExitCode.sourceDirMissing,
+      hint: 'check the source directory',
+      cause: err,
+    });
+  }
+  const rootDevice = rootStats.dev;
+  const rootEntry = await entryFromStats(rootPath, [], rootStats, readOptions(rootPath, [], names, options));
+  if (rootEntry === null) {
+    options.onSkip?.(rootPath, 'socket', []);
+    return;
+  }
+  yield rootEntry;
+  if (rootEntry.type !== 'dir' || !(options.shouldDescend?.(rootEntry, rootPath) ?? true)) return;
+
+  const stack: Frame[] = [{ index: [], path: rootPath, names: await list(rootPath, [], options), next: 0 }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1];
+    if (frame.next >= frame.names.length) {
+      stack.pop();
+      continue;
+    }
+    const name = frame.names[frame.next++];
+    const index = [...frame.index, name];
+    const path = pathOfIndex(frame.path, [name]);
+    const entry = await visit(path, index, rootDevice, names, options);
+    if (entry === null) continue;
+    yield entry;
+    if (entry.type === 'dir' && (options.shouldDescend?.(entry, path) ?? true)) {
+      // listed only now, after the consumer had the directory: the walk stays lazy
+      stack.push({ index, path, names: await list(path, index, options), next: 0 });
+    }
+  }
+}
+
+/** One object below the root: its entry, or null when it was skipped or warned about. */
+async function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: NameDatabase, options: WalkOptions): Promise<Entry | null> {
+  try {
+    const stats = await lstat(path, { bigint: true });
+    if (options.oneFileSystem && stats.dev !== rootDevice) {
+      options.onSkip?.(path, 'other-filesystem', index);
+      return null;
+    }
+    const entry = await entryFromStats(path, index, stats, readOptions(path, index, names, options));
+    if (entry === null) {
+      options.onSkip?.(path, 'socket', index);
+      return null;
+    }
+    // duplicity leaves out files and directories it may not read rather than storing them empty
+    if ((entry.type === 'reg' || entry.type === 'dir') && !(await readable(path))) {
+      options.onWarning(path, 'Error accessing possibly locked file', { code: 'unreadable', index });
+      return null;
+    }
+    return entry;
+  } catch (err) {
+    if (!isSystemError(err) && !(err instanceof LifeboatError)) throw err;
+    const gone = isSystemError(err) && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
+    const message = gone ? 'vanished while the directory was read' : `Error accessing possibly locked file (${describe(err)})`;
+    options.onWarning(path, message, { code: gone ? 'vanished' : 'cannot-stat', index, error: err });
+    return null;
+  }
+}
+
+async function list(path: Buffer, index: Buffer[], options: WalkOptions): Promise<Buffer[]> {
+  try {
+    const names = await readdir(path, { encoding: 'buffer' });
+    return names.sort(Buffer.compare);
+  } catch (err) {
+    if (!isSystemError(err)) throw err;
+    options.onWarning(path, `Error listing directory (${describe(err)})`, { code: 'cannot-list', index, error: err });
+    return [];
+  }
+}
+
+async function readable(path: Buffer): Promise<boolean> {
+  try {
+    await access(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// readEntry's only adjustment warning is the negative mtime
+function readOptions(path: Buffer, index: Buffer[], names: NameDatabase, options: WalkOptions): ReadEntryOptions {
+  return {
+    names,
+    onWarning: (message: string) => options.onWarning(path, message, { code: 'negative-mtime' as const, index }),
+  };
+}
+
+function describe(err: unknown): string {
+  if (isSystemError(err)) return err.code ?? err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
