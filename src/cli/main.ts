@@ -5,6 +5,7 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { formatError } from '../errors/format-error.js';
 import { UsageError } from '../errors/lifeboat-error.js';
 import { runDuplicity } from './commands/duplicity.js';
+import { runQuickstart } from './commands/quickstart.js';
 import { runRdiff } from './commands/rdiff.js';
 import type { CommandContext } from './context.js';
 import { createOutput, type Sink } from './output.js';
@@ -23,6 +24,8 @@ Global options:
 Commands available in this build:
   duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
                          collection-status, list-current-files (see "lifeboat duplicity --help")
+  quickstart [DIR]       back DIR (or a demo tree) up to a local archive, restore it into a
+                         scratch directory and compare: a real backup and restore check
   help                   show this help
 
 Exit codes are duplicity 0.8's: 0 success, 1 differences found, 2 command-line error,
@@ -38,6 +41,7 @@ export interface MainIo {
 /** Commands reachable from the command line; developer tools are hidden from the main help. */
 const commands: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
   duplicity: runDuplicity,
+  quickstart: runQuickstart,
   rdiff: runRdiff,
 };
 

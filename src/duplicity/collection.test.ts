@@ -1,3 +1,4 @@
+import { samplesDir } from '../../test/support/samples.js';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import {
 } from './collection.js';
 import { formatArchiveName, type NameFormatOptions } from './file-names.js';
 
-const SAMPLES = process.env.LIFEBOAT_SAMPLES ?? '/work/shared/samples/duplicity-0.8';
+const SAMPLES = samplesDir();
 const gz: NameFormatOptions = { compressed: true };
 const day = (d: number): number => Date.UTC(2024, 0, d) / 1000;
 const volumes = (count: number): number[] => Array.from({ length: count }, (_, i) => i + 1);

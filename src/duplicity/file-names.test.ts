@@ -1,10 +1,11 @@
+import { samplesDir } from '../../test/support/samples.js';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatArchiveName, isMetadataName, metadataSyncKey, parseArchiveName, type ArchiveName } from './file-names.js';
 
-const SAMPLES = process.env.LIFEBOAT_SAMPLES ?? '/work/shared/samples/duplicity-0.8';
+const SAMPLES = samplesDir();
 const SAMPLE_DIRS = ['plain', 'multi', 'nocomp', 'enc', 'cache/plain', 'cache/multi', 'cache/nocomp', 'cache/enc'];
 const T0425 = 1795673065; // 20261126T060425Z
 const T0427 = T0425 + 2;

@@ -1,3 +1,4 @@
+import { samplesDir } from '../../test/support/samples.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import {
   type ManifestVolume,
 } from './manifest.js';
 
-const SAMPLES = process.env.LIFEBOAT_SAMPLES ?? '/work/shared/samples/duplicity-0.8';
+const SAMPLES = samplesDir();
 const MANIFEST_DIRS = ['plain', 'multi', 'nocomp', 'cache/plain', 'cache/multi', 'cache/nocomp', 'cache/enc'];
 
 const idx = (path: string): Index => (path === '' ? [] : path.split('/').map((c) => Buffer.from(c, 'latin1')));

@@ -1,3 +1,4 @@
+import { samplesDir } from '../../test/support/samples.js';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { test } from 'node:test';
 import { UsageError } from '../errors/lifeboat-error.js';
 import { formatHumanTime, formatNameTime, parseNameTime, parseTimeString, utcOffsetSeconds } from './time.js';
 
-const SAMPLES = process.env.LIFEBOAT_SAMPLES ?? '/work/shared/samples/duplicity-0.8';
+const SAMPLES = samplesDir();
 const NOW = 1700000000; // the "now" of duply.md §15.3
 const SAMPLE_FULL = 1795673065; // 20261126T060425Z, the plain sample's full backup
 

@@ -5,9 +5,10 @@ import { gunzipSync } from 'node:zlib';
 import type { TestContext } from 'node:test';
 import type { TarEntryHeader } from './header.js';
 import { readTar, type TarReaderOptions } from './volume-reader.js';
+import { samplesDir as sharedSamplesDir } from '../../test/support/samples.js';
 
 export function samplesDir(): string {
-  return process.env.LIFEBOAT_SAMPLES ?? '/work/shared/samples/duplicity-0.8';
+  return sharedSamplesDir();
 }
 
 /** False (and the test skipped, loudly) when the samples are not there; under CI=true that is a failure. */

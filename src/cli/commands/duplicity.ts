@@ -6,7 +6,7 @@ import { restoreFromTarget } from '../../pipeline/restore-from-target.js';
 import { openTarget } from '../../pipeline/target.js';
 import { listCurrentFiles } from '../../pipeline/list-current-files.js';
 import { verifyTarget } from '../../pipeline/verify.js';
-import { formatCollectionStatus } from '../../duplicity/collection-status.js';
+import { renderCollectionStatus } from '../../duplicity/collection-status.js';
 import { parseTimeString } from '../../duplicity/time.js';
 import { ExitCode } from '../../errors/exit-codes.js';
 import { LifeboatError, UsageError } from '../../errors/lifeboat-error.js';
@@ -118,7 +118,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
     case 'collection-status': {
       const [url] = positionals;
       const target = await openTarget(url, { ...targetOptions, sync: false });
-      out.notice(formatCollectionStatus(target.collection, { archiveDir: target.cacheDir }).replace(/\n$/, ''));
+      out.result(renderCollectionStatus(target.collection, { archiveDir: target.cacheDir }));
       return ExitCode.ok;
     }
     case 'list-current-files': {
