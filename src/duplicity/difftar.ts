@@ -15,25 +15,42 @@ export interface DifftarMember {
   block?: number;
 }
 
-/** Re-chunks a stream into pieces of exactly `size` bytes; the last is shorter, possibly empty. */
-export async function* readPieces(source: AsyncIterable<Uint8Array>, size = PIECE_SIZE): AsyncGenerator<Buffer> {
-  let piece = Buffer.allocUnsafe(size);
-  let fill = 0;
-  for await (const chunk of source) {
-    let p = 0;
-    while (p < chunk.length) {
-      const take = Math.min(size - fill, chunk.length - p);
-      piece.set(chunk.subarray(p, p + take), fill);
-      fill += take;
-      p += take;
-      if (fill === size) {
-        yield piece;
-        piece = Buffer.allocUnsafe(size);
-        fill = 0;
-      }
+/**
+ * Re-chunks a stream into pieces of exactly `size` bytes; the last is shorter, possibly empty. Input
+ * chunks are passed on without copying when they already fit (the common case of a small file).
+ */
+export async function* readPieces(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size = PIECE_SIZE): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  const take = (n: number): Buffer => {
+    // the first n held bytes as one buffer
+    if (held[0].length === n) { heldBytes -= n; return held.shift()!; }
+    if (held[0].length > n) {
+      const piece = held[0].subarray(0, n);
+      held[0] = held[0].subarray(n);
+      heldBytes -= n;
+      return piece;
     }
+    const piece = Buffer.allocUnsafe(n);
+    let fill = 0;
+    while (fill < n) {
+      const first = held[0];
+      const count = Math.min(first.length, n - fill);
+      first.copy(piece, fill, 0, count);
+      fill += count;
+      if (count === first.length) held.shift(); else held[0] = first.subarray(count);
+    }
+    heldBytes -= n;
+    return piece;
+  };
+  for await (const chunk of source) {
+    if (chunk.length === 0) continue;
+    held.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    heldBytes += chunk.length;
+    while (heldBytes >= size) yield take(size);
   }
-  yield piece.subarray(0, fill);
+  yield heldBytes === 0 ? Buffer.alloc(0) : take(heldBytes);
+  held = [];
 }
 
 /** Members for a regular file's payload (its content for a snapshot, its delta for a diff). */

@@ -1,6 +1,5 @@
 // Reads one file system object into an Entry with lstat, the way duplicity's backup sees it (spec §3).
-import { constants, type BigIntStats } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { constants, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 import { formatPath, type Entry, type EntryType } from './entry.js';
@@ -22,7 +21,7 @@ export const negativeMtimeMessage = 'has negative mtime, treating as 0';
  */
 export async function readEntry(absolutePath: Buffer | string, index: Buffer[], options: ReadEntryOptions = {}): Promise<Entry | null> {
   // bigint: rdev carries the major's high bits above 2^32, and nanosecond mtimes exceed 2^53
-  const stats = await lstat(absolutePath, { bigint: true });
+  const stats = lstatSync(absolutePath, { bigint: true });
   return entryFromStats(absolutePath, index, stats, options);
 }
 
@@ -49,7 +48,7 @@ export async function entryFromStats(
     mtime: mtimeSeconds(stats.mtimeNs, options.onWarning),
     size: type === 'reg' ? Number(stats.size) : 0,
   };
-  if (type === 'sym') entry.linkTarget = await readlink(absolutePath, { encoding: 'buffer' });
+  if (type === 'sym') entry.linkTarget = readlinkSync(absolutePath, { encoding: 'buffer' });
   if (type === 'chr' || type === 'blk') Object.assign(entry, deviceNumbers(stats.rdev));
   return entry;
 }

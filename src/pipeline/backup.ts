@@ -1,10 +1,12 @@
 // One backup run (specs §9): walk the source in index order, merge-join it with the previous
 // signature state, and write difftar volumes, then the signature file, then the manifest, last.
 // Orchestration only: the formats live in duplicity/, tar/ and librsync/.
-import { open, type FileHandle } from 'node:fs/promises';
+// Files are opened and read with synchronous calls: see the note in selection/walk.ts.
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Backend } from '../backend/types.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { deletedMember, payloadMembers, snapshotMember, type DifftarMember } from '../duplicity/difftar.js';
+import { indexToPath } from '../duplicity/member-names.js';
 import { deletedSignatureHeader, signatureHeader, snapshotSignatureHeader } from '../duplicity/sigtar.js';
 import { isSystemError } from '../errors/format-error.js';
 import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/entry.js';
@@ -67,7 +69,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const walk = walkSource(options.source, {
     onWarning: (path, message, detail) => {
       if (detail.code === 'negative-mtime') {
-        options.onWarning(`Warning: ${formatPath(path)} has negative mtime, treating as 0.`);
+        // duplicity names the path relative to the source here (path.get_relative_path())
+        options.onWarning(`Warning: ${formatPath(indexToPath(detail.index))} has negative mtime, treating as 0.`);
         return;
       }
       stats.errors++;
@@ -140,9 +143,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       return true;
     }
     const path = pathOfIndex(options.source, entry.index);
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       if (!isSystemError(err)) throw err;
       stats.errors++;
@@ -157,7 +160,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       const sigParts: Buffer[] = [];
       let contentBytes = 0;
       const content = async function* (): AsyncGenerator<Buffer> {
-        for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 16, autoClose: false }) as AsyncIterable<Buffer>) {
+        for (const chunk of readChunks(fd, entry.size)) {
           contentBytes += chunk.length;
           const sig = builder.push(chunk);
           if (sig.length > 0) sigParts.push(sig);
@@ -179,7 +182,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       countStored(kind, stored, diff ? payloadBytes : 0);
       return true;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -195,6 +198,23 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       stats.changedFileSize += entry.size;
       stats.changedDeltaSize += deltaBytes;
     }
+  }
+}
+
+const READ_CHUNK = 1 << 16;
+
+/**
+ * A file's bytes in chunks of up to 64 KiB, read to its end (it may have grown since the lstat). A
+ * short read of a regular file means its end, so a small file costs one read call.
+ */
+export function* readChunks(fd: number, sizeHint: number): Generator<Buffer> {
+  let want = Math.min(READ_CHUNK, sizeHint + 1);
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(want);
+    const bytesRead = readSync(fd, buffer, 0, want, null);
+    if (bytesRead > 0) yield buffer.subarray(0, bytesRead);
+    if (bytesRead < want) return;
+    want = READ_CHUNK;
   }
 }
 

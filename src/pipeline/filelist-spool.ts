@@ -16,6 +16,8 @@ export class FilelistSpool {
   #count = 0;
   #bytes = 0;
   #closed: Promise<void> | undefined;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
 
   constructor(directory: string) {
     this.path = join(directory, `lifeboat-filelist-${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -34,10 +36,22 @@ export class FilelistSpool {
     const line = formatFilelistLine({ kind, index });
     this.#count++;
     this.#bytes += line.length;
-    if (!this.#stream.write(line)) await once(this.#stream, 'drain');
+    this.#pending.push(line);
+    this.#pendingBytes += line.length;
+    // one write call per 64 KiB, not per line
+    if (this.#pendingBytes >= 1 << 16) await this.#flush();
   }
 
-  close(): Promise<void> {
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const data = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!this.#stream.write(data)) await once(this.#stream, 'drain');
+  }
+
+  async close(): Promise<void> {
+    await this.#flush();
     this.#closed ??= new Promise((resolve, reject) => {
       this.#stream.once('error', reject);
       this.#stream.end(() => resolve());

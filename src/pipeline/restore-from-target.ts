@@ -3,6 +3,7 @@
 // the destination that is renamed into place only when everything restored, so a damaged archive
 // leaves nothing at the destination.
 import { lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { backupChainAt, lastFullBackupTime, setsToRestoreAt, type BackupSet } from '../duplicity/collection.js';
@@ -75,6 +76,23 @@ async function setVolumes(target: Target, set: BackupSet, prefix: Buffer[]): Pro
   return out;
 }
 
+/**
+ * duplicity refuses a restore destination that exists and is not an empty directory unless --force
+ * (exit 11), before it touches the target or the cache; the CLI calls this first for the same reason.
+ */
+export async function checkRestoreDestination(destination: string, force: boolean): Promise<{ existing: Stats | null; emptyDir: boolean }> {
+  const existing = await lstat(destination).catch(() => null);
+  const emptyDir = existing !== null && existing.isDirectory() && (await readdir(destination)).length === 0;
+  if (existing && !emptyDir && !force) {
+    // duplicity's text is "...already exists.\nWill not overwrite.": one line here, as every error is
+    throw new LifeboatError(`Restore destination directory ${destination} already exists. Will not overwrite.`, {
+      code: 'destination-exists', exitCode: ExitCode.restoreTargetExists,
+      hint: 'restore into a new directory, or pass --force to restore over what is there',
+    });
+  }
+  return { existing, emptyDir };
+}
+
 export async function restoreFromTarget(options: RestoreFromTargetOptions): Promise<RestoreWriteResult> {
   const { target } = options;
   const lastFull = lastFullBackupTime(target.collection);
@@ -88,14 +106,7 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
     return { objects: 0, bytes: 0 };
   }
 
-  const existing = await lstat(options.destination).catch(() => null);
-  const emptyDir = existing?.isDirectory() && (await readdir(options.destination)).length === 0;
-  if (existing && !emptyDir && !options.force) {
-    throw new LifeboatError(`Restore destination directory ${options.destination} already exists.\nWill not overwrite.`, {
-      code: 'destination-exists', exitCode: ExitCode.restoreTargetExists,
-      hint: 'restore into a new directory, or pass --force to restore over what is there',
-    });
-  }
+  const { existing, emptyDir } = await checkRestoreDestination(options.destination, options.force);
   // in place only when --force meets existing files: then check every volume before writing anything
   const inPlace = existing !== null && !emptyDir;
   if (inPlace) {
@@ -110,7 +121,7 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
   try {
     result = await writeRestore(objects as AsyncIterable<ReplayedObject>, {
       target: staging, restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner,
-      force: options.force, onInfo: options.info,
+      force: options.force, existing: inPlace, onInfo: options.info,
     });
     if (result.objects === 0) {
       const what = prefix.length > 0 ? formatPath(indexToPath(prefix)) : 'the archive';

@@ -1,10 +1,8 @@
 // Writes replayed objects into a directory (specs §10.3): in index order, regular files under a
 // temporary name renamed into place, directories' own metadata applied after their contents.
-import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, rename, rm, symlink, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+// Synchronous file calls on purpose: see the note in selection/walk.ts.
+import { closeSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { applyMetadata, createSpecial } from '../fsmeta/apply.js';
 import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import type { NameDatabase } from '../fsmeta/names.js';
@@ -17,8 +15,10 @@ export interface RestoreWriteOptions {
   restoreOwnership: boolean;
   numericOwner: boolean;
   names?: NameDatabase;
-  /** existing objects of another type at a path are replaced (the user said --force) */
+  /** objects of another type in the way are replaced (the user said --force) */
   force: boolean;
+  /** the target may already hold files (restore in place); false for a fresh staging path */
+  existing: boolean;
   onInfo?(message: string): void;
 }
 
@@ -51,6 +51,8 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     }
   };
 
+  let serial = 0;
+  const existingAt = (path: Buffer) => (options.existing ? lstatSync(path, { throwIfNoEntry: false }) : undefined);
   for await (const { entry, content } of objects) {
     await closeUntil(entry.index);
     const path = pathOfIndex(options.target, entry.index);
@@ -58,42 +60,41 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     result.objects++;
     switch (entry.type) {
       case 'dir': {
-        const existing = await lstat(path).catch(() => null);
+        const existing = existingAt(path);
         if (existing && !existing.isDirectory()) await replace(path, options.force);
-        if (!existing || !existing.isDirectory()) await mkdir(path, { mode: 0o700 });
+        if (!existing || !existing.isDirectory()) mkdirSync(path, { mode: 0o700 });
         open.push({ index: entry.index, path, entry });
         break;
       }
       case 'reg': {
-        const temporary = Buffer.concat([path, Buffer.from(`.lifeboat-${randomBytes(4).toString('hex')}.tmp`)]);
+        const temporary = Buffer.concat([path, Buffer.from(`.lifeboat-${process.pid}-${serial++}.tmp`)]);
+        const fd = openSync(temporary, 'wx', 0o600);
         try {
-          let size = 0;
-          const counted = async function* () {
+          try {
             for await (const chunk of content ?? []) {
-              size += chunk.length;
-              yield chunk;
+              for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done);
+              result.bytes += chunk.length;
             }
-          };
-          await pipeline(Readable.from(counted()), createWriteStream(temporary, { flags: 'wx', mode: 0o600 }));
-          result.bytes += size;
+          } finally {
+            closeSync(fd);
+          }
           await applyMetadata(temporary, entry, applyOptions);
-          const existing = await lstat(path).catch(() => null);
-          if (existing?.isDirectory()) await replace(path, options.force);
-          await rename(temporary, path);
+          if (existingAt(path)?.isDirectory()) await replace(path, options.force);
+          renameSync(temporary, path);
         } catch (err) {
-          await unlink(temporary).catch(() => undefined);
+          try { unlinkSync(temporary); } catch { /* already gone */ }
           throw err;
         }
         break;
       }
       case 'sym': {
-        if (await lstat(path).catch(() => null)) await replace(path, options.force);
-        await symlink(entry.linkTarget ?? Buffer.alloc(0), path);
+        if (existingAt(path)) await replace(path, options.force);
+        symlinkSync(entry.linkTarget ?? Buffer.alloc(0), path);
         await applyMetadata(path, entry, applyOptions);
         break;
       }
       default: {
-        if (await lstat(path).catch(() => null)) await replace(path, options.force);
+        if (existingAt(path)) await replace(path, options.force);
         await createSpecial(path, entry);
         await applyMetadata(path, entry, applyOptions);
       }

@@ -10,6 +10,8 @@ import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
+const GATHER_BYTES = 256 * 1024;
+
 export interface SpoolResult {
   path: string;
   size: number;
@@ -23,6 +25,8 @@ export class SpoolFile {
   #size = 0;
   #hash = createHash('sha1');
   #failed: unknown;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
 
   constructor(directory: string, options: { compress: boolean; gzipLevel?: number }) {
     this.path = join(directory, `lifeboat-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -38,20 +42,35 @@ export class SpoolFile {
     this.#done.catch((err) => { this.#failed = err; });
   }
 
-  /** bytes written to disk so far (after compression; compressors buffer, so this lags a little) */
+  /** bytes written to disk so far (after compression; this lags by what is gathered or buffered) */
   get storedBytes(): number {
     return this.#size;
   }
 
+  /**
+   * Small writes are gathered first: each write into zlib is a round trip to the thread pool, and a
+   * tar stream of small files is mostly 512-byte headers and paddings.
+   */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#failed) throw this.#failed;
-    if (!this.#input.write(chunk)) {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= GATHER_BYTES) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const data = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!this.#input.write(data)) {
       await Promise.race([once(this.#input, 'drain'), this.#done]);
       if (this.#failed) throw this.#failed;
     }
   }
 
   async finish(): Promise<SpoolResult> {
+    await this.#flush();
     this.#input.end();
     await this.#done;
     return { path: this.path, size: this.#size, sha1: this.#hash.digest('hex') };

@@ -1,6 +1,8 @@
 // The source walk: every object under a root, in duplicity's index order (spec §5.6), read with lstat.
-import { constants, type BigIntStats } from 'node:fs';
-import { access, lstat, readdir } from 'node:fs/promises';
+// Metadata calls are synchronous on purpose: each async call is a round trip through libuv's thread
+// pool, and a walk makes several per file, one after another; sync calls made a 5,000-file backup
+// several times faster (measured with bench/million-files.sh).
+import { accessSync, constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { isSystemError } from '../errors/format-error.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
@@ -50,7 +52,7 @@ export async function* walkSource(root: string, options: WalkOptions): AsyncGene
   const rootPath = Buffer.from(root);
   let rootStats: BigIntStats;
   try {
-    rootStats = await lstat(rootPath, { bigint: true });
+    rootStats = lstatSync(rootPath, { bigint: true });
   } catch (err) {
     throw new LifeboatError(`${root}: cannot read the backup source: ${isSystemError(err) ? err.code : String(err)}`, {
       code: 'source-missing',
@@ -91,7 +93,7 @@ export async function* walkSource(root: string, options: WalkOptions): AsyncGene
 /** One object below the root: its entry, or null when it was skipped or warned about. */
 async function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: NameDatabase, options: WalkOptions): Promise<Entry | null> {
   try {
-    const stats = await lstat(path, { bigint: true });
+    const stats = lstatSync(path, { bigint: true });
     if (options.oneFileSystem && stats.dev !== rootDevice) {
       options.onSkip?.(path, 'other-filesystem', index);
       return null;
@@ -118,7 +120,7 @@ async function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: N
 
 async function list(path: Buffer, index: Buffer[], options: WalkOptions): Promise<Buffer[]> {
   try {
-    const names = await readdir(path, { encoding: 'buffer' });
+    const names = readdirSync(path, { encoding: 'buffer' });
     return names.sort(Buffer.compare);
   } catch (err) {
     if (!isSystemError(err)) throw err;
@@ -129,7 +131,7 @@ async function list(path: Buffer, index: Buffer[], options: WalkOptions): Promis
 
 async function readable(path: Buffer): Promise<boolean> {
   try {
-    await access(path, constants.R_OK);
+    accessSync(path, constants.R_OK);
     return true;
   } catch {
     return false;
