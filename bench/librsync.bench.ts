@@ -8,12 +8,13 @@
 // Every output is checked (signatures against rdiff's bytes, deltas by patching them with rdiff and
 // with ours, patches against the new file) so a speed is never reported for a wrong answer.
 //
-// Usage: npm run bench:librsync [-- --size-mib N] [--repeats N] [--keep] [--work-dir DIR]
+// Usage: npm run bench:librsync [-- --size-mib N] [--repeats N] [--edits N] [--read-kib N] [--work-dir DIR] [--keep]
+// (bench/README.md has the method and the latest results)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -55,6 +56,7 @@ const { values: opts } = parseArgs({
     'size-mib': { type: 'string', default: '256' },
     repeats: { type: 'string', default: '3' },
     edits: { type: 'string' },
+    'read-kib': { type: 'string', default: '64' },
     'work-dir': { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -62,10 +64,11 @@ const { values: opts } = parseArgs({
   strict: true,
 });
 if (opts.help) {
-  process.stdout.write(`Usage: node dist/bench/librsync.bench.js [--size-mib N] [--repeats N] [--edits N] [--work-dir DIR] [--keep]
+  process.stdout.write(`Usage: node dist/bench/librsync.bench.js [--size-mib N] [--repeats N] [--edits N] [--read-kib N] [--work-dir DIR] [--keep]
   --size-mib N   size of the basis and new files (default 256)
   --repeats N    timed runs of each measurement, interleaved; medians reported (default 3)
   --edits N      edits in the mostly-matching file (default 300 per 256 MiB, at least 10)
+  --read-kib N   read size of the in-process runs' file streams (default 64, Node's and the CLI's)
   --work-dir D   where the data goes (default bench/work/run-PID); removed at the end unless --keep
 `);
   process.exit(0);
@@ -75,7 +78,11 @@ const repeats = Number(opts.repeats);
 if (!(sizeMiB > 0) || !Number.isInteger(sizeMiB * 4)) throw new Error(`bad --size-mib ${opts['size-mib']}`);
 if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`bad --repeats ${opts.repeats}`);
 const SIZE = sizeMiB * MIB;
+const READ = Number(opts['read-kib']) * 1024;
+if (!Number.isInteger(READ) || READ < 1) throw new Error(`bad --read-kib ${opts['read-kib']}`);
+const readStream = (path: string) => createReadStream(path, { highWaterMark: READ });
 const EDITS = opts.edits !== undefined ? Number(opts.edits) : Math.max(10, Math.round((300 * sizeMiB) / 256));
+if (!Number.isInteger(EDITS) || EDITS < 0) throw new Error(`bad --edits ${opts.edits}`);
 
 const root = findRoot(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(root, 'bin', 'lifeboat.js');
@@ -121,7 +128,7 @@ class XorShift128 {
   below(n: number): number {
     return Math.floor((this.next() / 0x100000000) * n);
   }
-  /** Fills with random words (little-endian on every machine, written byte by byte at the tail). */
+  /** n random bytes: whole words in the host's byte order (little-endian on x86 and ARM), then the tail. */
   bytes(n: number): Buffer {
     const buf = Buffer.allocUnsafeSlow(n);
     const words = new Uint32Array(buf.buffer, buf.byteOffset, n >>> 2);
@@ -171,16 +178,19 @@ async function writeFileBuffered(path: string, data: Buffer): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // running
 
-/** Writes a stream of chunks to `path` through a 1 MiB buffer; the clock stops before the fsync. */
+/**
+ * Writes a stream of chunks to `path`: chunks of 64 KiB or more as they come, smaller ones gathered
+ * into 1 MiB writes (a signature comes in 384-byte pieces). The clock stops before the fsync.
+ */
 async function sink(path: string, source: AsyncIterable<Uint8Array>, stopClock: () => void): Promise<number> {
   const h = await open(path, 'w');
   try {
     const buf = Buffer.allocUnsafe(MIB);
     let used = 0;
     for await (const chunk of source) {
-      if (used + chunk.length > buf.length) {
+      if (chunk.length >= 64 * 1024 || used + chunk.length > buf.length) {
         if (used > 0) { await h.write(buf, 0, used); used = 0; }
-        if (chunk.length >= buf.length) { await h.write(chunk); continue; }
+        if (chunk.length >= 64 * 1024) { await h.write(chunk); continue; }
       }
       buf.set(chunk, used);
       used += chunk.length;
@@ -230,31 +240,31 @@ async function runLib(c: CaseId, out: string): Promise<Run> {
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   let end = 0n;
-  const stop = () => { end = process.hrtime.bigint(); };
+  let cpu = { user: 0, system: 0 };
+  const stop = () => { end = process.hrtime.bigint(); cpu = process.cpuUsage(cpu0); };
   let fsync: number;
   switch (c) {
     case 'signature':
-      fsync = await sink(out, generateSignature(createReadStream(f.basis), {
+      fsync = await sink(out, generateSignature(readStream(f.basis), {
         blockLength: BLOCK_LENGTH, strongLength: STRONG_LENGTH,
       }), stop);
       break;
     case 'delta-similar':
     case 'delta-random': {
-      const sig = await parseSignature(createReadStream(f.sigRef));
-      fsync = await sink(out, generateDelta(sig, createReadStream(c === 'delta-similar' ? f.similar : f.random)), stop);
+      const sig = await parseSignature(readStream(f.sigRef));
+      fsync = await sink(out, generateDelta(sig, readStream(c === 'delta-similar' ? f.similar : f.random)), stop);
       break;
     }
     case 'patch': {
       const h = await open(f.basis, 'r');
       try {
-        fsync = await sink(out, applyPatch(fileReader(h), createReadStream(f.deltaRef)), stop);
+        fsync = await sink(out, applyPatch(fileReader(h), readStream(f.deltaRef)), stop);
       } finally {
         await h.close();
       }
       break;
     }
   }
-  const cpu = process.cpuUsage(cpu0);
   return { wall: Number(end - start) / 1e9, cpu: (cpu.user + cpu.system) / 1e6, rssMiB: NaN, fsync };
 }
 
@@ -338,7 +348,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-const mbps = (bytes: number, s: number) => bytes / 1e6 / s;
+const mbps = (bytes: number, s: number) => (s > 0 ? bytes / 1e6 / s : NaN);
+const ratio = (rdiff: number, ours: number) => (rdiff > 0 && ours > 0 ? rdiff / ours : NaN);
 
 function cpuModel(): string {
   try {
@@ -367,7 +378,9 @@ async function main(): Promise<void> {
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  const loadBefore = loadavg();
   const sizes = new Map<string, number>();
+  let failed = false;
   try {
     // data
     let t = Date.now();
@@ -441,6 +454,8 @@ async function main(): Promise<void> {
     lines.push(`Machine: ${availableParallelism()} vCPU (nproc), ${cpuModel()}; Node ${process.version}; ${await rdiffVersion()}.`);
     lines.push(`Files: ${sizeMiB} MiB; mostly-matching file has ${EDITS} scattered edits; block 2048, strong sum 8 bytes, md4/rollsum.`);
     lines.push(`Medians of ${repeats} interleaved runs after an untimed checking pass; MB/s = 10^6 bytes of the scanned/produced file per second.`);
+    lines.push(`In-process ("lib") runs read with ${READ / 1024} KiB file streams. Load average (1/5/15 min) before: ` +
+      `${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
     lines.push('');
     lines.push('| case | rdiff s | rdiff MB/s | lib s | lib MB/s | lib/rdiff | CLI s | CLI MB/s | CLI/rdiff |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -449,10 +464,22 @@ async function main(): Promise<void> {
       const rd = m('rdiff'), lib = m('lib'), cli = m('cli');
       const b = caseBytes[id];
       lines.push(`| ${title} | ${fmt(rd, 3)} | ${fmt(mbps(b, rd), 0)} | ${fmt(lib, 3)} | ${fmt(mbps(b, lib), 0)} | ` +
-        `${fmt(rd / lib, 2)} | ${fmt(cli, 3)} | ${fmt(mbps(b, cli), 0)} | ${fmt(rd / cli, 2)} |`);
+        `${fmt(ratio(rd, lib), 2)} | ${fmt(cli, 3)} | ${fmt(mbps(b, cli), 0)} | ${fmt(ratio(rd, cli), 2)} |`);
     }
     lines.push('');
     lines.push('Ratios are speed ours/rdiff (rdiff time / our time); the goal is ≥ 0.50.');
+    lines.push('');
+    lines.push('The same by CPU time (user+sys; less disturbed by other load on the machine than wall time):');
+    lines.push('');
+    lines.push('| case | rdiff CPU s | rdiff MB/s | lib CPU s | lib MB/s | lib/rdiff | CLI CPU s | CLI MB/s | CLI/rdiff |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const { id, title } of CASES) {
+      const m = (impl: Impl) => median(runs.get(`${id}/${impl}`)!.map((x) => x.cpu));
+      const rd = m('rdiff'), lib = m('lib'), cli = m('cli');
+      const b = caseBytes[id];
+      lines.push(`| ${title} | ${fmt(rd, 3)} | ${fmt(mbps(b, rd), 0)} | ${fmt(lib, 3)} | ${fmt(mbps(b, lib), 0)} | ` +
+        `${fmt(ratio(rd, lib), 2)} | ${fmt(cli, 3)} | ${fmt(mbps(b, cli), 0)} | ${fmt(ratio(rd, cli), 2)} |`);
+    }
     lines.push('');
     lines.push('| case | impl | wall s, each run | CPU s (median) | peak RSS MiB | output fsync s (lib, not in wall) |');
     lines.push('| --- | --- | --- | ---: | ---: | ---: |');
@@ -473,8 +500,11 @@ async function main(): Promise<void> {
     lines.push(`Delta sizes: ${ds.join('; ')}.`);
     lines.push('Checked: every signature equals rdiff\'s byte for byte; every delta, patched by rdiff and by ours, gives the new file; every patch output equals the new file.');
     process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    if (opts.keep) log(`kept ${work}`);
+    if (opts.keep || failed) log(`kept ${work}`);
     else await rm(work, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { Backend } from '../backend/types.js';
+import { backupChainAt, buildCollection, type BackupChain } from '../duplicity/collection.js';
 import { isMetadataName, metadataSyncKey, parseArchiveName } from '../duplicity/file-names.js';
 import { writeFileAtomically } from '../fsmeta/atomic-write.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
@@ -46,11 +47,33 @@ export interface SyncResult {
 }
 
 /**
+ * duplicity's default --metadata-sync-mode partial (dup_main.sync_archive.is_needed): only remote
+ * metadata whose time range overlaps the backup chain chosen for `time` is copied; everything when no
+ * single chain can be chosen.
+ */
+function neededForChainAt(remoteNames: readonly string[], localNames: readonly string[], time: number): (name: string) => boolean {
+  let chain: BackupChain;
+  try {
+    chain = backupChainAt(buildCollection(remoteNames, localNames), time);
+  } catch (err) {
+    if (err instanceof LifeboatError) return () => true;
+    throw err;
+  }
+  return (name) => {
+    const parsed = parseArchiveName(name);
+    if (!parsed) return true;
+    const [start, end] = 'time' in parsed ? [parsed.time, parsed.time] : [parsed.startTime, parsed.endTime];
+    return end >= chain.startTime && start <= chain.endTime;
+  };
+}
+
+/**
  * Makes the cache hold exactly the target's metadata: copies what is missing, deletes local files the
  * target does not have. `notice` gets duplicity's lines ("Copying … to local cache.").
  */
 export async function syncArchiveDir(
   backend: Backend, remoteNames: readonly string[], dir: string, notice: (line: string) => void,
+  options: { time?: number } = {},
 ): Promise<SyncResult> {
   const remote = new Map<string, string>();
   for (const name of remoteNames) {
@@ -63,8 +86,9 @@ export async function syncArchiveDir(
     const parsed = parseArchiveName(name);
     if (parsed && isMetadataName(parsed) && !parsed.partial) local.set(metadataSyncKey(name), name);
   }
-  const toCopy = [...remote.entries()].filter(([key]) => !local.has(key)).map(([, name]) => name);
-  const toDelete = [...local.entries()].filter(([key]) => !remote.has(key)).map(([, name]) => name);
+  const needed = neededForChainAt(remoteNames, localNames, options.time ?? Math.floor(Date.now() / 1000));
+  const toCopy = [...remote.entries()].filter(([key, name]) => !local.has(key) && needed(name)).map(([, name]) => name).sort();
+  const toDelete = [...local.entries()].filter(([key]) => !remote.has(key)).map(([, name]) => name).sort();
   if (toCopy.length === 0 && toDelete.length === 0) {
     notice('Local and Remote metadata are synchronized, no sync needed.');
     return { copied: [], deleted: [] };
@@ -72,7 +96,8 @@ export async function syncArchiveDir(
   notice('Synchronizing remote metadata to local cache...');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const name of toDelete) {
-    notice(`Deleting local ${name} (not authoritative at backend).`);
+    // duplicity prints the local file's full path here (dup_main.remove_local), unlike in "Copying"
+    notice(`Deleting local ${join(dir, name)} (not authoritative at backend).`);
     await unlink(join(dir, name)).catch(() => undefined);
   }
   for (const name of toCopy) {

@@ -16,6 +16,7 @@ import { LifeboatError } from '../errors/lifeboat-error.js';
 import { writeFileAtomically } from '../fsmeta/atomic-write.js';
 import { readTar } from '../tar/volume-reader.js';
 import { runBackup } from './backup.js';
+import { readManifestHead } from './manifest-reader.js';
 import { cacheNameFor } from '../cache/archive-dir.js';
 import { streamStoredFile } from './set-reader.js';
 import { overlaySignatures } from './signature-state.js';
@@ -147,7 +148,7 @@ async function removeQuietly(path: string): Promise<void> {
 /** Before an incremental (§4.4): the chain's last manifest must name this host and this source. */
 async function checkChainSource(target: Target, chain: BackupChain, hostname: string, source: string): Promise<void> {
   const last = chainSets(chain).at(-1)!;
-  const manifest = await readManifestBytes(target, last.localManifestName, last.manifestName);
+  const manifest = await readManifestHead(target, last.localManifestName, last.manifestName);
   if (!manifest) return;
   const parsed = parseManifest(manifest);
   const recordedHost = parsed.hostname?.toString();
@@ -166,23 +167,6 @@ async function checkChainSource(target: Target, chain: BackupChain, hostname: st
   }
 }
 
-export async function readManifestBytes(target: Target, localName: string | null, remoteName: string | null): Promise<Buffer | null> {
-  if (localName) {
-    const local = await readFile(join(target.cacheDir, localName)).catch(() => null);
-    if (local) return local;
-  }
-  if (!remoteName) return null;
-  if (remoteName.endsWith('.gpg') || remoteName.endsWith('.g')) {
-    throw new LifeboatError(`${remoteName}: the archive is encrypted, and Lifeboat cannot decrypt yet`, {
-      code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'use duplicity for encrypted archives for now',
-    });
-  }
-  return target.backend.read(remoteName, async (body) => {
-    const parts: Buffer[] = [];
-    for await (const chunk of body) parts.push(chunk as Buffer);
-    return Buffer.concat(parts);
-  });
-}
 
 /** The chain's signature files overlaid, read from the archive dir when there, else from the target. */
 export function previousSignatures(target: Target, chain: { location: 'local' | 'remote'; fullSignatureName: string; newSignatures: { name: string }[] }) {

@@ -2,7 +2,7 @@
 // signature state, and write difftar volumes, then the signature file, then the manifest, last.
 // Orchestration only: the formats live in duplicity/, tar/ and librsync/.
 // Files are opened and read with synchronous calls: see the note in selection/walk.ts.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import type { Backend } from '../backend/types.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { deletedMember, payloadMembers, snapshotMember, type DifftarMember } from '../duplicity/difftar.js';
@@ -96,7 +96,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       }
       if (previous && isUnchanged(entry, previous.entry, names)) {
         stats.sourceFiles++;
-        stats.sourceFileSize += entry.size;
+        stats.sourceFileSize += statSize(entry);
         await nextOld();
         continue;
       }
@@ -112,8 +112,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     const volumes = await splitter.finish();
     const signatures = await sigSpool.finish();
     await filelist.close();
-    stats.rawDeltaSize = splitter.rawBytes;
-    stats.finish(volumes.reduce((sum, v) => sum + v.size, 0) + signatures.size);
+    // duplicity's TotalDestinationSizeChange is the data volumes' size only (dup_main.write_multivol)
+    stats.finish(volumes.reduce((sum, v) => sum + v.size, 0));
     return { volumes, signatures, filelist, statistics: stats };
   } catch (err) {
     await splitter.abort();
@@ -122,6 +122,18 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     throw err;
   } finally {
     await oldIterator?.return?.();
+  }
+
+  /** st_size as duplicity's path.getsize() sees it for the statistics: a directory's own size counts */
+  function statSize(entry: Entry): number {
+    if (entry.type === 'reg') return entry.size;
+    if (entry.type === 'sym') return entry.linkTarget?.length ?? 0;
+    if (entry.type !== 'dir') return 0;
+    try {
+      return lstatSync(pathOfIndex(options.source, entry.index)).size;
+    } catch {
+      return 0;
+    }
   }
 
   async function recordDeletion(gone: SignatureStateEntry): Promise<void> {
@@ -135,11 +147,13 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
 
   /** Writes one new or changed object; false when it could not be read (left out, with a warning). */
   async function storeEntry(entry: Entry, previous: SignatureStateEntry | undefined): Promise<boolean> {
-    const kind: FilelistKind = previous ? 'changed' : 'new';
+    // duplicity's kind follows what is stored, not whether the path existed (diffdir.log_delta_path):
+    // a snapshot is "new" (also a type change such as symlink -> file), only a diff is "changed"
     if (entry.type !== 'reg') {
       await addMember(snapshotMember(entry));
       await writeSig(sigTar.add(snapshotSignatureHeader(entry)));
-      countStored(kind, entry, 0);
+      const size = statSize(entry);
+      countStored('new', size, size);
       return true;
     }
     const path = pathOfIndex(options.source, entry.index);
@@ -167,36 +181,41 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
           yield chunk;
         }
       };
-      let payloadBytes = 0;
       const diff = previous?.kind === 'signature';
+      const kind: FilelistKind = diff ? 'changed' : 'new';
       const payload = diff ? generateDelta(await parseSignature(previous!.body), content()) : content();
-      for await (const member of payloadMembers(diff ? 'diff' : 'snapshot', entry, payload)) {
-        payloadBytes += member.parts[0] ? member.parts.slice(1).reduce((s, p) => s + p.length, 0) : 0;
-        await addMember(member);
-      }
+      // RawDeltaSize: the bytes stored as member data (content or delta), without tar headers
+      const counted = async function* (): AsyncGenerator<Uint8Array> {
+        for await (const chunk of payload) { stats.rawDeltaSize += chunk.length; yield chunk; }
+      };
+      for await (const member of payloadMembers(diff ? 'diff' : 'snapshot', entry, counted())) await addMember(member);
       sigParts.push(builder.finish());
       const signature = Buffer.concat(sigParts);
       const stored = { ...entry, size: contentBytes };
       await writeSig(sigTar.add(signatureHeader(stored, signature.length), signature));
       await filelist.add(kind, entry.index);
-      countStored(kind, stored, diff ? payloadBytes : 0);
+      countStored(kind, contentBytes, entry.size);
       return true;
     } finally {
       closeSync(fd);
     }
   }
 
-  function countStored(kind: FilelistKind, entry: Entry, deltaBytes: number): void {
+  /**
+   * duplicity's statistics.add_new_file / add_changed_file. `readBytes` counts into SourceFileSize
+   * (what was read of a file; st_size of other objects), `statBytes` into New/ChangedFileSize (st_size).
+   * ChangedDeltaSize stays 0: duplicity 0.8 never adds to it.
+   */
+  function countStored(kind: FilelistKind, readBytes: number, statBytes: number): void {
     stats.sourceFiles++;
-    stats.sourceFileSize += entry.size;
+    stats.sourceFileSize += readBytes;
     stats.deltaEntries++;
     if (kind === 'new') {
       stats.newFiles++;
-      stats.newFileSize += entry.size;
+      stats.newFileSize += statBytes;
     } else {
       stats.changedFiles++;
-      stats.changedFileSize += entry.size;
-      stats.changedDeltaSize += deltaBytes;
+      stats.changedFileSize += statBytes;
     }
   }
 }

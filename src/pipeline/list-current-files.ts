@@ -20,6 +20,10 @@ export async function listCurrentFiles(options: ListCurrentFilesOptions): Promis
   options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
   const time = options.time ?? Math.floor(Date.now() / 1000);
   const chain = signatureChainAt(target.collection, time);
+  if (time < chain.startTime) {
+    // duplicity's warning (dup_collections.get_signature_chain_at_time), printed on stdout as all its warnings
+    options.notice(`No signature chain for the requested time. Using oldest available chain, starting at time ${formatHumanTime(chain.startTime)}.`);
+  }
   const upTo = { ...chain, newSignatures: chain.newSignatures.filter((s) => s.endTime <= time) };
   let count = 0;
   for await (const { entry } of previousSignatures(target, upTo)) {

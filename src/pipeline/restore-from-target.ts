@@ -2,10 +2,10 @@
 // stream the needed volumes (hash-checked) through the replay, and write into a staging path beside
 // the destination that is renamed into place only when everything restored, so a damaged archive
 // leaves nothing at the destination.
-import { lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { backupChainAt, lastFullBackupTime, setsToRestoreAt, type BackupSet } from '../duplicity/collection.js';
 import { parseManifest, volumeMayContain } from '../duplicity/manifest.js';
 import { indexToPath, pathToIndex } from '../duplicity/member-names.js';
@@ -13,7 +13,7 @@ import { formatHumanTime } from '../duplicity/time.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { IntegrityError, LifeboatError } from '../errors/lifeboat-error.js';
 import { formatPath } from '../fsmeta/entry.js';
-import { readManifestBytes } from './backup-to-target.js';
+import { readManifestHead } from './manifest-reader.js';
 import { replaySets, type ReplayedObject } from './replay.js';
 import { writeRestore, type RestoreWriteResult } from './restore.js';
 import { readSetMembers, verifiedVolume, type SetVolume } from './set-reader.js';
@@ -46,7 +46,7 @@ export async function plannedSets(target: Target, time: number, prefix: Buffer[]
 }
 
 async function setVolumes(target: Target, set: BackupSet, prefix: Buffer[]): Promise<SetVolume[]> {
-  const bytes = await readManifestBytes(target, set.localManifestName, set.manifestName);
+  const bytes = await readManifestHead(target, set.localManifestName, set.manifestName);
   if (!bytes) throw new IntegrityError(`the backup set ending ${formatHumanTime(set.endTime)} has no manifest`);
   const label = set.localManifestName ?? set.manifestName ?? 'manifest';
   let manifest;
@@ -114,6 +114,8 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
   }
   const staging = inPlace ? options.destination
     : join(dirname(options.destination), `.${basename(options.destination)}.lifeboat-restore-${randomBytes(4).toString('hex')}`);
+  // duplicity creates missing parents of the destination; we remove the ones we made if we fail
+  const madeParents = inPlace ? undefined : await mkdir(dirname(options.destination), { recursive: true });
   const objects = replaySets(sets.map((vols) => readSetMembers(target.backend, vols, options.signal)), {
     prefix, tempdir: options.tempdir, onWarning: options.warning,
   });
@@ -136,7 +138,15 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
     }
   } catch (err) {
     if (!inPlace) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (madeParents) await removeEmptyParents(dirname(options.destination), madeParents);
     throw err;
   }
   return result;
+}
+
+/** Removes `dir` and its parents up to and including `top` (the first one mkdir made), while empty. */
+async function removeEmptyParents(dir: string, top: string): Promise<void> {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false)) || d === resolve(top) || d === dirname(d)) return;
+  }
 }

@@ -18,6 +18,8 @@ export interface OpenTargetOptions {
   name?: string;
   /** bring the archive dir in step with the target first (every command but collection-status) */
   sync: boolean;
+  /** the time the command works at (--time; default now): the sync copies only that chain's metadata */
+  time?: number;
   notice(line: string): void;
 }
 
@@ -26,7 +28,7 @@ export async function openTarget(url: string, options: OpenTargetOptions): Promi
   const cacheDir = archiveDirPath(url, options);
   const remoteNames: string[] = [];
   for await (const { name } of backend.list()) remoteNames.push(name);
-  if (options.sync) await syncArchiveDir(backend, remoteNames, cacheDir, options.notice);
+  if (options.sync) await syncArchiveDir(backend, remoteNames, cacheDir, options.notice, { time: options.time });
   const collection = buildCollection(remoteNames, await listArchiveDir(cacheDir));
   return { url, backend, cacheDir, remoteNames, collection };
 }

@@ -28,16 +28,21 @@ export interface VerifyOptions {
   warning(line: string): void;
 }
 
-/** Returns the number of differences found. */
-export async function verifyTarget(options: VerifyOptions): Promise<number> {
-  const { target } = options;
-  const lastFull = lastFullBackupTime(target.collection);
-  options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
-  if (!(await lstat(options.local).catch(() => null))) {
-    throw new LifeboatError(`Verify directory ${options.local} does not exist`, {
+/** duplicity checks this (exit 12) before it touches the target or the cache; so does the CLI. */
+export async function checkVerifyDirectory(local: string): Promise<void> {
+  if (!(await lstat(local).catch(() => null))) {
+    throw new LifeboatError(`Verify directory ${local} does not exist`, {
       code: 'verify-dir-missing', exitCode: ExitCode.verifyDirMissing, hint: 'give the directory the backup was made from',
     });
   }
+}
+
+/** Returns the number of differences found. */
+export async function verifyTarget(options: VerifyOptions): Promise<number> {
+  const { target } = options;
+  await checkVerifyDirectory(options.local);
+  const lastFull = lastFullBackupTime(target.collection);
+  options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
   const time = options.time ?? Math.floor(Date.now() / 1000);
   const prefix = pathToIndex(options.fileToRestore ?? '');
   const sets = await plannedSets(target, time, prefix);
@@ -96,7 +101,7 @@ async function compare(backup: ReplayedObject, local: Entry, root: string, names
     const want = b.linkTarget ?? Buffer.alloc(0);
     const got = local.linkTarget ?? Buffer.alloc(0);
     if (want.equals(got) || Buffer.concat([want, Buffer.from('/')]).equals(got)) return null;
-    return `Symlink %s points to ${formatPath(got)}, expected ${formatPath(want)}`;
+    return `Symlink %s points to ${pythonBytesRepr(got)}, expected ${pythonBytesRepr(want)}`;
   }
   const owner = resolveOwner(b, names, numericOwner);
   if (b.permissions !== local.permissions || owner.uid !== local.uid || owner.gid !== local.gid) {
@@ -115,6 +120,21 @@ async function compare(backup: ReplayedObject, local: Entry, root: string, names
     return 'Data for file %s is different';
   }
   return null;
+}
+
+/** duplicity formats link targets (bytes) with Python's repr(): b'target', escapes and all. */
+export function pythonBytesRepr(bytes: Buffer): string {
+  const quote = bytes.includes(0x27) && !bytes.includes(0x22) ? 0x22 : 0x27;
+  let out = `b${String.fromCharCode(quote)}`;
+  for (const c of bytes) {
+    if (c === quote || c === 0x5c) out += `\\${String.fromCharCode(c)}`;
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c < 0x20 || c >= 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += String.fromCharCode(c);
+  }
+  return out + String.fromCharCode(quote);
 }
 
 async function sameData(content: AsyncIterable<Buffer>, path: Buffer): Promise<boolean> {

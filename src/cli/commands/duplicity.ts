@@ -2,10 +2,10 @@
 // codes, so scripts written for duplicity keep working.
 import { tmpdir } from 'node:os';
 import { backupToTarget } from '../../pipeline/backup-to-target.js';
-import { restoreFromTarget } from '../../pipeline/restore-from-target.js';
+import { checkRestoreDestination, restoreFromTarget } from '../../pipeline/restore-from-target.js';
 import { openTarget } from '../../pipeline/target.js';
 import { listCurrentFiles } from '../../pipeline/list-current-files.js';
-import { verifyTarget } from '../../pipeline/verify.js';
+import { checkVerifyDirectory, verifyTarget } from '../../pipeline/verify.js';
 import { renderCollectionStatus } from '../../duplicity/collection-status.js';
 import { parseTimeString } from '../../duplicity/time.js';
 import { ExitCode } from '../../errors/exit-codes.js';
@@ -78,8 +78,8 @@ function parseTime(text: string | undefined): number | undefined {
 
 async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal): Promise<number> {
   const tempdir = options.tempdir ?? process.env.TMPDIR ?? tmpdir();
-  const targetOptions = { archiveDir: options.archiveDir, name: options.name, notice: out.notice };
   const time = parseTime(options.time);
+  const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice };
   switch (action) {
     case 'full': case 'incremental': case 'backup': {
       if (options.encryption) {
@@ -98,6 +98,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
     }
     case 'restore': {
       const [url, destination] = positionals;
+      await checkRestoreDestination(destination, options.force);
       const target = await openTarget(url, { ...targetOptions, sync: true });
       await restoreFromTarget({
         target, destination, time, fileToRestore: options.fileToRestore, force: options.force,
@@ -108,6 +109,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
     }
     case 'verify': {
       const [url, local] = positionals;
+      await checkVerifyDirectory(local);
       const target = await openTarget(url, { ...targetOptions, sync: true });
       const differences = await verifyTarget({
         target, local, time, fileToRestore: options.fileToRestore, compareData: options.compareData,

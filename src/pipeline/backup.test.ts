@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, mkdtemp, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FileBackend } from '../backend/file/file-backend.js';
+import { readTar } from '../tar/volume-reader.js';
+import { runBackup } from './backup.js';
+import { overlaySignatures, type SignatureStateEntry } from './signature-state.js';
+
+test('the negative-mtime warning names the path relative to the source, as duplicity does', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-backup-test-'));
+  try {
+    const source = join(dir, 'src');
+    await mkdir(join(source, 'sub'), { recursive: true });
+    await writeFile(join(source, 'sub', 'old'), 'x');
+    const sixties = new Date(-315619200 * 1000); // a Date: Node takes a negative number of seconds as "now"
+    await utimes(join(source, 'sub', 'old'), sixties, sixties);
+    const warnings: string[] = [];
+    const result = await runBackup({
+      source, backend: new FileBackend(join(dir, 'target')), compress: true, volumeSizeBytes: 1 << 20,
+      tempdir: dir, maxBlockSize: 2048, dryRun: true, onWarning: (m) => warnings.push(m),
+      names: { volume: (n) => `duplicity-full.20260101T000000Z.vol${n}.difftar.gz`, signatures: 'duplicity-full-signatures.20260101T000000Z.sigtar.gz' },
+    });
+    await result.filelist.discard();
+    await rm(result.signatures.path, { force: true });
+    assert.deepEqual(warnings, ['Warning: sub/old has negative mtime, treating as 0.']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('Filelist and statistics follow what is stored, as duplicity counts them', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-backup-test-'));
+  try {
+    const source = join(dir, 'src');
+    await mkdir(join(source, 'was-dir'), { recursive: true });
+    await writeFile(join(source, 'edited'), 'first\n');
+    await writeFile(join(source, 'was-dir', 'x'), 'x\n');
+    await symlink('edited', join(source, 'was-link'));
+    const t1 = new Date(1_700_000_000_000);
+    for (const p of ['edited', 'was-dir/x', 'was-dir', '.']) await utimes(join(source, p), t1, t1);
+    const run = (previous?: AsyncIterable<SignatureStateEntry>) => runBackup({
+      source, backend: new FileBackend(join(dir, 'target')), compress: false, volumeSizeBytes: 1 << 20, previous,
+      tempdir: dir, maxBlockSize: 2048, dryRun: true, onWarning: () => undefined,
+      names: { volume: (n) => `v${n}`, signatures: 's' },
+    });
+    const filelist = async (result: Awaited<ReturnType<typeof run>>) => {
+      const parts: Buffer[] = [];
+      for await (const chunk of result.filelist.open()) parts.push(chunk as Buffer);
+      await result.filelist.discard();
+      return Buffer.concat(parts).toString();
+    };
+
+    const full = await run();
+    assert.equal(await filelist(full), '    new      edited\n    new      was-dir/x\n');
+    const dirSizes = (await lstat(source)).size + (await lstat(join(source, 'was-dir'))).size;
+    // SourceFileSize and NewFileSize count directories' and symlinks' st_size; RawDeltaSize only data
+    assert.equal(full.statistics.sourceFileSize, 6 + 2 + 'edited'.length + dirSizes);
+    assert.equal(full.statistics.newFileSize, full.statistics.sourceFileSize);
+    assert.equal(full.statistics.rawDeltaSize, 8);
+    assert.equal(full.statistics.newFiles, 5);
+
+    await writeFile(join(source, 'edited'), 'second\n');
+    await rm(join(source, 'was-dir'), { recursive: true });
+    await writeFile(join(source, 'was-dir'), 'now a file\n');
+    await unlink(join(source, 'was-link'));
+    await writeFile(join(source, 'was-link'), 'now a file too\n');
+    const t2 = new Date(1_700_000_100_000);
+    for (const p of ['edited', 'was-dir', 'was-link', '.']) await utimes(join(source, p), t2, t2);
+    const previous = overlaySignatures([readTar(createReadStream(full.signatures.path))]);
+    const inc = await run(previous);
+    await rm(full.signatures.path, { force: true });
+    await rm(inc.signatures.path, { force: true });
+    // a regular file replacing a directory or a symlink is a snapshot, so "new"; only a diff is "changed"
+    assert.equal(await filelist(inc), '    changed  edited\n    new      was-dir\n    deleted  was-dir/x\n    new      was-link\n');
+    assert.equal(inc.statistics.changedFiles, 1);
+    assert.equal(inc.statistics.newFiles, 3); // the root directory, was-dir, was-link
+    assert.equal(inc.statistics.deletedFiles, 1);
+    assert.equal(inc.statistics.changedDeltaSize, 0); // duplicity 0.8 never counts it
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
