@@ -138,9 +138,15 @@ export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8
               { offset: at, hint: 'the delta was made against a different basis file' },
             );
           }
-          add(data);
           done += want;
-          if (pendingBytes >= OUTPUT_CHUNK) yield drain();
+          if (data.length >= OUTPUT_CHUNK) {
+            // a big piece goes out as it is, not copied into a joined chunk
+            if (pendingBytes > 0) yield drain();
+            yield Buffer.from(data.buffer, data.byteOffset, data.length);
+          } else {
+            add(data);
+            if (pendingBytes >= OUTPUT_CHUNK) yield drain();
+          }
         }
         continue;
       } else {

@@ -112,7 +112,7 @@ function rejectSignatureOptions(values: Record<string, unknown>): void {
 }
 
 function input(name: string, ctx: CommandContext): AsyncIterable<Uint8Array> {
-  return name === '-' ? ctx.stdin : createReadStream(name, { highWaterMark: 1 << 16 });
+  return name === '-' ? ctx.stdin : createReadStream(name, { highWaterMark: 1 << 20 });
 }
 
 async function* withFileName(source: AsyncIterable<Buffer>, name: string): AsyncGenerator<Buffer> {
