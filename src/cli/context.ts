@@ -7,4 +7,7 @@ export interface CommandContext {
   readonly stdin: AsyncIterable<Uint8Array>;
   /** writes bytes to standard output, honouring backpressure */
   writeStdout(chunk: Uint8Array): Promise<void>;
+  /** progress only ever goes to a terminal */
+  readonly stderrIsTty: boolean;
+  writeStderr(text: string): void;
 }

@@ -88,6 +88,8 @@ export async function main(argv: string[], io: MainIo = defaultIo()): Promise<nu
     return await command(rest, {
       out,
       stdin: io.stdin,
+      stderrIsTty: (io.stderr as { isTTY?: boolean }).isTTY === true,
+      writeStderr: (text) => { io.stderr.write(text); },
       writeStdout: (chunk) => new Promise<void>((resolve, reject) => {
         io.stdout.write(chunk, (err?: Error | null) => (err ? reject(err) : resolve()));
       }),

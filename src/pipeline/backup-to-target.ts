@@ -43,6 +43,7 @@ export interface BackupToTargetOptions {
   notice(line: string): void;
   warning(line: string): void;
   info(line: string): void;
+  onProgress?(statistics: BackupStatistics): void;
 }
 
 export interface BackupToTargetResult {
@@ -108,6 +109,7 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     source, backend: target.backend, names, previous, compress: options.compress,
     volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
     dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,
+    onProgress: options.onProgress,
   });
   const manifestSpool = new SpoolFile(options.tempdir, { compress: false });
   try {

@@ -40,6 +40,8 @@ export interface BackupRunOptions {
   signal?: AbortSignal;
   onWarning(message: string): void;
   onInfo?(message: string): void;
+  /** called once per source object with the counts so far (the CLI throttles it for --progress) */
+  onProgress?(statistics: BackupStatistics): void;
   /** for tests: another passwd/group */
   nameDatabase?: NameDatabase;
 }
@@ -85,6 +87,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
 
   try {
     for await (const entry of walk) {
+      options.onProgress?.(stats);
       // everything in the old state before this index is gone from the source
       while (old && !old.done && compareIndex(old.value.entry.index, entry.index) < 0) {
         await recordDeletion(old.value);

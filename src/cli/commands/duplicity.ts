@@ -12,6 +12,8 @@ import { ExitCode } from '../../errors/exit-codes.js';
 import { LifeboatError, UsageError } from '../../errors/lifeboat-error.js';
 import { parseDuplicityArgv, type DuplicityOptions } from '../duplicity-argv.js';
 import type { CommandContext } from '../context.js';
+import type { BackupStatistics } from '../../pipeline/statistics.js';
+import { formatBytes } from '../../pipeline/statistics.js';
 import { createOutput, type Output } from '../output.js';
 
 export const duplicityHelp = `Usage: lifeboat duplicity [full|incremental] [OPTIONS] SOURCE_DIR TARGET_URL
@@ -39,6 +41,7 @@ Options:
   --tempdir DIR              where volumes are built before upload
   --dry-run                  do everything but write to the target or restore directory
   --no-print-statistics      no statistics block after a backup
+  --progress                 a progress line on stderr during a backup (only on a terminal)
   --numeric-owner            restore owners by numeric id only
   --do-not-restore-ownership restore without setting owners
   -v, --verbosity LEVEL      0-9, e/w/n/i/d or error|warning|notice|info|debug
@@ -58,7 +61,7 @@ export async function runDuplicity(args: string[], ctx: CommandContext): Promise
   const onSigint = () => controller.abort(new LifeboatError('Interrupted', { code: 'interrupted', exitCode: ExitCode.interrupted }));
   process.once('SIGINT', onSigint);
   try {
-    return await dispatch(action, positionals, options, out, controller.signal);
+    return await dispatch(action, positionals, options, out, controller.signal, ctx);
   } catch (err) {
     if (controller.signal.aborted) throw controller.signal.reason;
     throw err;
@@ -72,11 +75,27 @@ function sinkOf(out: Output, channel: 'notice' | 'error') {
   return { write: (text: string) => (channel === 'error' ? out.error(text.replace(/\n$/, '')) : out.result(text)) };
 }
 
+/** --progress: one line on stderr rewritten once a second, and only when stderr is a terminal. */
+function progressLine(ctx: CommandContext): ((s: BackupStatistics) => void) | undefined {
+  if (!ctx.stderrIsTty) return undefined;
+  let last = 0;
+  return (s) => {
+    const now = Date.now();
+    if (now - last < 1000) return;
+    last = now;
+    ctx.writeStderr(`\r${s.sourceFiles} files, ${formatBytes(s.sourceFileSize)} read, ${s.newFiles} new, ${s.changedFiles} changed `);
+  };
+}
+
+function progressDone(ctx: CommandContext, progress: boolean): void {
+  if (progress && ctx.stderrIsTty) ctx.writeStderr('\n');
+}
+
 function parseTime(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseTimeString(text, Math.floor(Date.now() / 1000));
 }
 
-async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal): Promise<number> {
+async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal, ctx: CommandContext): Promise<number> {
   const tempdir = options.tempdir ?? process.env.TMPDIR ?? tmpdir();
   const time = parseTime(options.time);
   const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice };
@@ -92,7 +111,9 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
         compress: options.compression, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
         maxBlockSize: options.maxBlocksize, allowSourceMismatch: options.allowSourceMismatch, dryRun: options.dryRun,
         signal, notice: out.notice, warning: out.warning, info: out.info,
+        onProgress: options.progress ? progressLine(ctx) : undefined,
       });
+      progressDone(ctx, options.progress);
       if (options.printStatistics) out.notice(result.statistics.format());
       return ExitCode.ok;
     }
