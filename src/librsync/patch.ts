@@ -1,11 +1,21 @@
 // Applies a librsync delta (specs §7.4) to a basis read by offset, streaming the result. Every
 // malformed input (bad magic, bogus command, zero length, truncation, a copy past the basis end) is
 // an IntegrityError naming the delta offset where it was found.
+import type { FileHandle } from 'node:fs/promises';
 import { IntegrityError } from '../errors/lifeboat-error.js';
 import { DELTA_MAGIC, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1 } from './delta.js';
 
-/** Reads up to `length` bytes of the basis at `position`; fewer only at its end. */
+/** Reads up to `length` bytes of the basis at `position`; fewer only at its end. Fresh buffers only. */
 export type BasisReader = (position: number, length: number) => Promise<Uint8Array>;
+
+/** A BasisReader over an open file. */
+export function fileBasisReader(handle: FileHandle): BasisReader {
+  return async (position, length) => {
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
+    return buffer.subarray(0, bytesRead);
+  };
+}
 
 const OUTPUT_CHUNK = 1 << 16;
 const COPY_PIECE = 1 << 20;

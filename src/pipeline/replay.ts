@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { indexToPath } from '../duplicity/member-names.js';
 import { compareIndex, formatPath, type Entry } from '../fsmeta/entry.js';
-import { applyPatch, type BasisReader } from '../librsync/patch.js';
+import { applyPatch, fileBasisReader } from '../librsync/patch.js';
 import { inFile, IntegrityError } from '../errors/lifeboat-error.js';
 import type { SetMember } from './set-reader.js';
 
@@ -110,11 +110,7 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
     for (let i = 0; i < diffs.length; i++) {
       const handle = await open(basisPath, 'r');
       try {
-        const basis: BasisReader = async (position, length) => {
-          const buffer = Buffer.allocUnsafe(length);
-          const { bytesRead } = await handle.read(buffer, 0, length, position);
-          return buffer.subarray(0, bytesRead);
-        };
+        const basis = fileBasisReader(handle);
         const output = applyPatch(basis, diffs[i].body);
         if (i === diffs.length - 1) {
           yield* output;

@@ -5,7 +5,7 @@ import { open, stat } from 'node:fs/promises';
 import { inFile, IntegrityError, UsageError } from '../../errors/lifeboat-error.js';
 import { writeFileAtomically } from '../../fsmeta/atomic-write.js';
 import { generateDelta } from '../../librsync/delta.js';
-import { applyPatch, type BasisReader } from '../../librsync/patch.js';
+import { applyPatch, fileBasisReader } from '../../librsync/patch.js';
 import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, generateSignature, MD4_LENGTH, parseSignature } from '../../librsync/signature.js';
 import { parseCommandLine, parseCount } from '../argv.js';
 import type { CommandContext } from '../context.js';
@@ -80,11 +80,7 @@ export async function runRdiff(args: string[], ctx: CommandContext): Promise<num
       if (basisFile === '-') throw new UsageError('rdiff patch: the basis must be a file, not standard input', 'give the basis file\'s path');
       const handle = await open(basisFile, 'r');
       try {
-        const basis: BasisReader = async (position, length) => {
-          const buffer = Buffer.allocUnsafe(length);
-          const { bytesRead } = await handle.read(buffer, 0, length, position);
-          return buffer.subarray(0, bytesRead);
-        };
+        const basis = fileBasisReader(handle);
         await write(newFile, withFileName(applyPatch(basis, input(delta, ctx)), delta), force, ctx);
       } finally {
         await handle.close();
