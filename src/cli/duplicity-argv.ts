@@ -1,7 +1,11 @@
 // duplicity 0.8's command line (specs/duply.md §15.1, §15.2): an action word matched by unique prefix,
 // options anywhere (--opt value, --opt=value, -v5), and the implied backup/restore from argument order.
-import { UsageError } from '../errors/lifeboat-error.js';
+import { readFileSync } from 'node:fs';
+import { LifeboatError, UsageError } from '../errors/lifeboat-error.js';
+import { ExitCode } from '../errors/exit-codes.js';
 import { isUrl } from '../backend/url.js';
+import { parseTimeString } from '../duplicity/time.js';
+import { expandFileName, type SelectionRule } from '../selection/selector.js';
 import { parseVerbosity } from './verbosity.js';
 
 export const actions = [
@@ -36,6 +40,10 @@ export interface DuplicityOptions {
   restoreOwnership: boolean;
   /** @default 2048 */
   maxBlocksize: number;
+  /** the selection options in command-line order (specs/duply.md §15.4) */
+  selection: SelectionRule[];
+  /** --null-separator: filelists are split on NUL instead of newlines */
+  nullSeparator: boolean;
 }
 
 export interface DuplicityCommandLine {
@@ -78,6 +86,22 @@ const known: Record<string, OptionSpec> = {
   '--numeric-owner': flag((o) => { o.numericOwner = true; }),
   '--do-not-restore-ownership': flag((o) => { o.restoreOwnership = false; }),
   '--max-blocksize': valued((o, v) => { o.maxBlocksize = positiveInteger('--max-blocksize', v); }),
+  '--include': valued((o, v) => { o.selection.push({ kind: 'glob', include: 1, pattern: v }); }),
+  '--exclude': valued((o, v) => { o.selection.push({ kind: 'glob', include: 0, pattern: v }); }),
+  '--include-regexp': valued((o, v) => { o.selection.push({ kind: 'regexp', include: 1, pattern: v }); }),
+  '--exclude-regexp': valued((o, v) => { o.selection.push({ kind: 'regexp', include: 0, pattern: v }); }),
+  '--include-filelist': valued((o, v) => { o.selection.push(filelist(1, v)); }),
+  '--exclude-filelist': valued((o, v) => { o.selection.push(filelist(0, v)); }),
+  // deprecated in 0.8 (all filelists take globs now) but still accepted
+  '--include-globbing-filelist': valued((o, v) => { o.selection.push(filelist(1, v)); }),
+  '--exclude-globbing-filelist': valued((o, v) => { o.selection.push(filelist(0, v)); }),
+  '--exclude-if-present': valued((o, v) => { o.selection.push({ kind: 'exclude-if-present', name: v }); }),
+  '--exclude-device-files': flag((o) => { o.selection.push({ kind: 'exclude-device-files' }); }),
+  '--exclude-other-filesystems': flag((o) => { o.selection.push({ kind: 'exclude-other-filesystems' }); }),
+  '--exclude-older-than': valued((o, v) => {
+    o.selection.push({ kind: 'exclude-older-than', time: parseTimeString(v, Math.floor(Date.now() / 1000)) });
+  }),
+  '--null-separator': flag((o) => { o.nullSeparator = true; }),
   // we always build the next volume while the last one uploads: accepted for scripts, nothing to change
   '--asynchronous-upload': flag(() => undefined),
 };
@@ -87,8 +111,6 @@ const shortOptions: Record<string, string> = { '-v': '--verbosity', '-t': '--tim
 const notYet: [RegExp, string][] = [
   [/^--(encrypt-key|hidden-encrypt-key|sign-key|encrypt-sign-key|use-agent|gpg-binary|gpg-options|encrypt-secret-keyring)$/,
     'encryption is not available in Lifeboat yet; use --no-encryption'],
-  [/^--(include|exclude)(-filelist|-regexp|-globbing-filelist|-if-present|-device-files|-other-filesystems|-older-than)?$/,
-    'file selection options are not available in Lifeboat yet; back up a directory that holds only what you want'],
   [/^--(s3-|ssh-|ssl-|azure-|b2-|webdav-|rsync-|ftp-|cf-|gs-|swift-)/,
     'only file:// targets are available in Lifeboat yet'],
 ];
@@ -97,8 +119,31 @@ function defaults(): DuplicityOptions {
   return {
     encryption: true, compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
     dryRun: false, printStatistics: true, force: false, compareData: false, numericOwner: false,
-    restoreOwnership: true, maxBlocksize: 2048,
+    restoreOwnership: true, maxBlocksize: 2048, selection: [], nullSeparator: false,
   };
+}
+
+/** duplicity opens a filelist while it parses the command line: exit 7 when it cannot. */
+function filelist(include: 0 | 1, value: string): SelectionRule {
+  const name = expandFileName(value);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(name);
+  } catch (err) {
+    throw new LifeboatError(`Error opening file ${name}`, {
+      code: 'cannot-open-filelist', exitCode: ExitCode.cannotOpenFilelist, hint: 'check the filelist path', cause: err,
+    });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (err) {
+    // duplicity reads filelists as strict UTF-8 and dies with a traceback otherwise (exit 30)
+    throw new LifeboatError(`${name}: the filelist is not valid UTF-8`, {
+      code: 'bad-filelist', exitCode: ExitCode.unexpected, hint: 'save the filelist as UTF-8', cause: err,
+    });
+  }
+  return { kind: 'filelist', include, name, text };
 }
 
 export function parseDuplicityArgv(argv: readonly string[]): DuplicityCommandLine {

@@ -16,6 +16,8 @@ import { LifeboatError } from '../errors/lifeboat-error.js';
 import { writeFileAtomically } from '../fsmeta/atomic-write.js';
 import { readTar } from '../tar/volume-reader.js';
 import { runBackup } from './backup.js';
+import { buildSelector, type SelectionRule } from '../selection/selector.js';
+import { formatPath } from '../fsmeta/entry.js';
 import { readManifestHead } from './manifest-reader.js';
 import { cacheNameFor } from '../cache/archive-dir.js';
 import { streamStoredFile } from './set-reader.js';
@@ -44,6 +46,12 @@ export interface BackupToTargetOptions {
   warning(line: string): void;
   info(line: string): void;
   onProgress?(statistics: BackupStatistics): void;
+  /** duplicity's selection options in command-line order; none: everything under the source */
+  selection?: SelectionRule[];
+  /** --null-separator for filelists */
+  nullSeparator?: boolean;
+  /** the wall clock in milliseconds (default Date.now); tests simulate years of backups with it */
+  clock?: () => number;
 }
 
 export interface BackupToTargetResult {
@@ -67,6 +75,13 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
       code: 'source-missing', exitCode: ExitCode.sourceDirMissing, hint: 'check the source path',
     });
   }
+  // duplicity parses the selection right after checking the source (exit 14, 15, 16 before any work)
+  const selection = options.selection && options.selection.length > 0
+    ? buildSelector(options.selection, options.source, {
+      nullSeparator: options.nullSeparator,
+      onWarning: (message, path) => options.warning(`${message} ${formatPath(path)}`),
+    })
+    : undefined;
   const lastFull = lastFullBackupTime(target.collection);
   options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
   const primary = target.collection.primary;
@@ -86,11 +101,12 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     previousEnd = primary!.backupChain.endTime;
     if (!options.allowSourceMismatch) await checkChainSource(target, primary!.backupChain, hostname, source);
   }
-  let now = Math.floor(Date.now() / 1000);
+  const clock = options.clock ?? Date.now;
+  let now = Math.floor(clock() / 1000);
   while (now <= previousEnd) {
     // times in a chain strictly increase, in whole seconds (§1.2)
-    await sleep(1000 * (previousEnd - now + 1) - (Date.now() % 1000));
-    now = Math.floor(Date.now() / 1000);
+    await sleep(Math.max(1, 1000 * (previousEnd - now + 1) - (clock() % 1000)));
+    now = Math.floor(clock() / 1000);
   }
   const names = type === 'full'
     ? {
@@ -109,7 +125,7 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     source, backend: target.backend, names, previous, compress: options.compress,
     volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
     dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,
-    onProgress: options.onProgress,
+    onProgress: options.onProgress, selection,
   });
   const manifestSpool = new SpoolFile(options.tempdir, { compress: false });
   try {

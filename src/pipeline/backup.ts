@@ -13,7 +13,7 @@ import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/ent
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
 import { generateDelta } from '../librsync/delta.js';
 import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, parseSignature, SignatureBuilder } from '../librsync/signature.js';
-import { walkSource } from '../selection/walk.js';
+import { walkSource, type WalkSelection } from '../selection/walk.js';
 import { TarWriter } from '../tar/tar-writer.js';
 import type { SignatureStateEntry } from './signature-state.js';
 import { SpoolFile, type SpoolResult } from './spool.js';
@@ -44,6 +44,8 @@ export interface BackupRunOptions {
   onProgress?(statistics: BackupStatistics): void;
   /** for tests: another passwd/group */
   nameDatabase?: NameDatabase;
+  /** duplicity's file selection; objects left out that the previous state has become deletions */
+  selection?: WalkSelection;
 }
 
 export interface BackupRunResult {
@@ -80,6 +82,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     },
     onSkip: (path, reason) => options.onInfo?.(reason === 'socket' ? `Skipping socket ${formatPath(path)}` : `Skipping ${formatPath(path)} on another file system`),
     names,
+    selection: options.selection,
   });
   const oldIterator = options.previous?.[Symbol.asyncIterator]();
   let old = oldIterator ? await oldIterator.next() : undefined;

@@ -9,6 +9,7 @@ import { LifeboatError } from '../errors/lifeboat-error.js';
 import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
 import { walkSource } from '../selection/walk.js';
+import { buildSelector, type SelectionRule } from '../selection/selector.js';
 import { replaySets, type ReplayedObject } from './replay.js';
 import { plannedSets } from './restore-from-target.js';
 import { readSetMembers } from './set-reader.js';
@@ -26,6 +27,9 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   notice(line: string): void;
   warning(line: string): void;
+  /** duplicity applies the backup's selection options to the local tree as well */
+  selection?: SelectionRule[];
+  nullSeparator?: boolean;
 }
 
 /** duplicity checks this (exit 12) before it touches the target or the cache; so does the CLI. */
@@ -41,6 +45,9 @@ export async function checkVerifyDirectory(local: string): Promise<void> {
 export async function verifyTarget(options: VerifyOptions): Promise<number> {
   const { target } = options;
   await checkVerifyDirectory(options.local);
+  const selection = options.selection && options.selection.length > 0
+    ? buildSelector(options.selection, options.local, { nullSeparator: options.nullSeparator })
+    : undefined;
   const lastFull = lastFullBackupTime(target.collection);
   options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
   const time = options.time ?? Math.floor(Date.now() / 1000);
@@ -50,7 +57,7 @@ export async function verifyTarget(options: VerifyOptions): Promise<number> {
     prefix, tempdir: options.tempdir, onWarning: options.warning,
   });
   const names = await systemNames();
-  const local = walkSource(options.local, { onWarning: () => undefined, names });
+  const local = walkSource(options.local, { onWarning: () => undefined, names, selection });
   const a = archive[Symbol.asyncIterator]();
   const l = local[Symbol.asyncIterator]();
   let x = await a.next();

@@ -9,6 +9,7 @@ import { LifeboatError } from '../errors/lifeboat-error.js';
 import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import { systemNames, type NameDatabase } from '../fsmeta/names.js';
 import { entryFromStats, type ReadEntryOptions } from '../fsmeta/read.js';
+import type { Candidate } from './selector.js';
 
 export type WalkWarningCode = 'vanished' | 'unreadable' | 'cannot-list' | 'cannot-stat' | 'negative-mtime';
 export type WalkSkipReason = 'socket' | 'other-filesystem';
@@ -33,6 +34,18 @@ export interface WalkOptions {
   oneFileSystem?: boolean;
   /** defaults to the local passwd/group files */
   names?: NameDatabase;
+  /**
+   * duplicity's file selection (selector.ts): each object below the root is kept (1), left out (0,
+   * and a directory is not entered), or, for a directory, scanned (2): entered, and yielded only
+   * just before the first object inside it that is kept. The root is always kept, as duplicity does.
+   */
+  selection?: WalkSelection;
+}
+
+export interface WalkSelection {
+  /** the root as the selection names it; each object's text is this joined with its decoded names */
+  rootText: string;
+  select(candidate: Candidate): 0 | 1 | 2;
 }
 
 interface Frame {
@@ -41,6 +54,12 @@ interface Frame {
   /** this directory's names, sorted; memory is the sum of these along the current path only */
   names: Buffer[];
   next: number;
+  /** the path as the selection matches it (only with a selection) */
+  text: string;
+  /** a scanned directory not yielded yet: it is, just before the first kept object inside it */
+  pending: Entry | null;
+  /** the pending directory's warnings (a negative mtime), given when it is yielded */
+  pendingWarnings: (() => void)[];
 }
 
 /**
@@ -70,7 +89,10 @@ export async function* walkSource(root: string, options: WalkOptions): AsyncGene
   yield rootEntry;
   if (rootEntry.type !== 'dir' || !(options.shouldDescend?.(rootEntry, rootPath) ?? true)) return;
 
-  const stack: Frame[] = [{ index: [], path: rootPath, names: await list(rootPath, [], options), next: 0 }];
+  const selection = options.selection;
+  // as duplicity's fsdecode: invalid bytes become U+FFFD, and a leading U+FEFF is part of the name
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const stack: Frame[] = [{ index: [], path: rootPath, names: await list(rootPath, [], options), next: 0, text: selection?.rootText ?? '', pending: null, pendingWarnings: [] }];
   while (stack.length > 0) {
     const frame = stack[stack.length - 1];
     if (frame.next >= frame.names.length) {
@@ -80,35 +102,77 @@ export async function* walkSource(root: string, options: WalkOptions): AsyncGene
     const name = frame.names[frame.next++];
     const index = [...frame.index, name];
     const path = pathOfIndex(frame.path, [name]);
-    const entry = await visit(path, index, rootDevice, names, options);
-    if (entry === null) continue;
+    const visited = await visit(path, index, rootDevice, names, options);
+    if (visited === null) continue;
+    const { entry, stats, warnings } = visited;
+    let verdict: 0 | 1 | 2 = 1;
+    let text = '';
+    let listing: Buffer[] | null | undefined;
+    if (selection) {
+      text = joinText(frame.text, decoder.decode(name));
+      verdict = selection.select({
+        path: text, type: entry.type, stats, fsPath: path,
+        listNames: () => {
+          if (listing === undefined) {
+            try {
+              listing = readdirSync(path, { encoding: 'buffer' });
+            } catch {
+              listing = null;
+            }
+          }
+          return listing;
+        },
+      });
+      if (verdict === 0) continue;
+    }
+    // duplicity leaves out files and directories it may not read rather than storing them empty,
+    // and warns only about those the selection would have kept or scanned
+    if ((entry.type === 'reg' || entry.type === 'dir') && !(await readable(path))) {
+      options.onWarning(path, 'Error accessing possibly locked file', { code: 'unreadable', index });
+      continue;
+    }
+    if (verdict === 2) {
+      if (entry.type !== 'dir') continue;
+      stack.push({ index, path, names: await list(path, index, options, listing), next: 0, text, pending: entry, pendingWarnings: warnings });
+      continue;
+    }
+    for (const f of stack) {
+      if (f.pending) {
+        for (const warn of f.pendingWarnings) warn();
+        yield f.pending;
+        f.pending = null;
+      }
+    }
+    for (const warn of warnings) warn();
     yield entry;
     if (entry.type === 'dir' && (options.shouldDescend?.(entry, path) ?? true)) {
       // listed only now, after the consumer had the directory: the walk stays lazy
-      stack.push({ index, path, names: await list(path, index, options), next: 0 });
+      stack.push({ index, path, names: await list(path, index, options, listing), next: 0, text, pending: null, pendingWarnings: [] });
     }
   }
 }
 
+function joinText(parent: string, name: string): string {
+  return parent.endsWith('/') ? parent + name : `${parent}/${name}`;
+}
+
 /** One object below the root: its entry, or null when it was skipped or warned about. */
-async function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: NameDatabase, options: WalkOptions): Promise<Entry | null> {
+async function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: NameDatabase, options: WalkOptions): Promise<{ entry: Entry; stats: BigIntStats; warnings: (() => void)[] } | null> {
   try {
     const stats = lstatSync(path, { bigint: true });
     if (options.oneFileSystem && stats.dev !== rootDevice) {
       options.onSkip?.(path, 'other-filesystem', index);
       return null;
     }
-    const entry = await entryFromStats(path, index, stats, readOptions(path, index, names, options));
+    // warnings about the entry (a negative mtime) wait until it is kept: excluded objects are silent
+    const warnings: (() => void)[] = [];
+    const read = readOptions(path, index, names, options);
+    const entry = await entryFromStats(path, index, stats, { ...read, onWarning: (message: string) => warnings.push(() => read.onWarning?.(message)) });
     if (entry === null) {
       options.onSkip?.(path, 'socket', index);
       return null;
     }
-    // duplicity leaves out files and directories it may not read rather than storing them empty
-    if ((entry.type === 'reg' || entry.type === 'dir') && !(await readable(path))) {
-      options.onWarning(path, 'Error accessing possibly locked file', { code: 'unreadable', index });
-      return null;
-    }
-    return entry;
+    return { entry, stats, warnings };
   } catch (err) {
     if (!isSystemError(err) && !(err instanceof LifeboatError)) throw err;
     const gone = isSystemError(err) && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
@@ -118,9 +182,9 @@ async function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: N
   }
 }
 
-async function list(path: Buffer, index: Buffer[], options: WalkOptions): Promise<Buffer[]> {
+async function list(path: Buffer, index: Buffer[], options: WalkOptions, listed?: Buffer[] | null): Promise<Buffer[]> {
   try {
-    const names = readdirSync(path, { encoding: 'buffer' });
+    const names = listed ?? readdirSync(path, { encoding: 'buffer' });
     return names.sort(Buffer.compare);
   } catch (err) {
     if (!isSystemError(err)) throw err;

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { backupToTarget } from '../../pipeline/backup-to-target.js';
 import { checkRestoreDestination, restoreFromTarget } from '../../pipeline/restore-from-target.js';
 import { openTarget } from '../../pipeline/target.js';
+import { runRetention } from '../../pipeline/retention.js';
+import { parseCount } from '../../retention/policy.js';
+import type { RetentionCommand } from '../../retention/plan.js';
 import { listCurrentFiles } from '../../pipeline/list-current-files.js';
 import { checkVerifyDirectory, verifyTarget } from '../../pipeline/verify.js';
 import { renderCollectionStatus } from '../../duplicity/collection-status.js';
@@ -21,6 +24,10 @@ export const duplicityHelp = `Usage: lifeboat duplicity [full|incremental] [OPTI
        lifeboat duplicity verify [--compare-data] [OPTIONS] SOURCE_URL LOCAL_DIR
        lifeboat duplicity collection-status [OPTIONS] TARGET_URL
        lifeboat duplicity list-current-files [--time TIME] [OPTIONS] TARGET_URL
+       lifeboat duplicity remove-older-than TIME [--force] [OPTIONS] TARGET_URL
+       lifeboat duplicity remove-all-but-n-full COUNT [--force] [OPTIONS] TARGET_URL
+       lifeboat duplicity remove-all-inc-of-but-n-full COUNT [--force] [OPTIONS] TARGET_URL
+       lifeboat duplicity cleanup [--force] [OPTIONS] TARGET_URL
 
 duplicity 0.8's command line: archives written here restore with duplicity, and the other way round.
 Without an action word, SOURCE_DIR TARGET_URL backs up (incremental when a chain exists) and
@@ -33,7 +40,8 @@ Options:
   --full-if-older-than TIME  start a new chain when the last full backup is older than TIME
   -t, --time TIME            restore, verify or list the state at TIME (default: now)
   -r, --file-to-restore PATH only this file or directory (also --path-to-restore)
-  --force                    restore into an existing directory, overwriting what is there
+  --force                    restore into an existing directory, overwriting what is there;
+                             remove-*/cleanup: actually delete (without it they only list)
   --compare-data             verify: also compare file contents
   --archive-dir DIR          where manifests and signatures are cached (default ~/.cache/duplicity)
   --name NAME                the cache's name under the archive dir (default: MD5 of the URL)
@@ -45,6 +53,28 @@ Options:
   --numeric-owner            restore owners by numeric id only
   --do-not-restore-ownership restore without setting owners
   -v, --verbosity LEVEL      0-9, e/w/n/i/d or error|warning|notice|info|debug
+
+File selection (backup and verify; ignored on restore), as duplicity 0.8: rules are tried in order and
+the first that matches decides; nothing matched: included. Globs match the absolute path and must be
+able to match the source directory itself (start with it, or with **).
+  --include GLOB, --exclude GLOB   * ? [...] within a name, ** across /, ignorecase: prefix; a
+                             match covers everything below; an include also keeps the parent
+                             directories; a trailing / matches directories only
+  --include-filelist FILE, --exclude-filelist FILE
+                             one glob per line, "+ " include, "- " exclude, # comments
+  --null-separator           filelist entries are separated by NUL instead of newlines
+  --include-regexp RE, --exclude-regexp RE
+                             Python regular expression searched in the path
+  --exclude-if-present NAME  leave out directories that contain NAME (tried first)
+  --exclude-device-files     leave out character and block devices (tried first)
+  --exclude-other-filesystems  leave out what is on another file system than the source
+  --exclude-older-than TIME  leave out regular files modified before TIME
+  The last rule must exclude something (e.g. --exclude '**'), else exit 16.
+
+remove-older-than keeps every set a newer set depends on and the active chain;
+remove-all-but-n-full keeps the COUNT newest chains; remove-all-inc-of-but-n-full deletes the
+incrementals of chains older than the COUNT-th newest full; cleanup deletes what failed or interrupted
+runs left (orphaned or incomplete sets, orphaned signatures, .part files).
 
 TIME: now, epoch seconds, 2026-11-26T06:04:25Z, 2026/11/26, 11/26/2026, or an age such as 3D, 2W, 1M.
 `;
@@ -112,6 +142,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
         maxBlockSize: options.maxBlocksize, allowSourceMismatch: options.allowSourceMismatch, dryRun: options.dryRun,
         signal, notice: out.notice, warning: out.warning, info: out.info,
         onProgress: options.progress ? progressLine(ctx) : undefined,
+        selection: options.selection, nullSeparator: options.nullSeparator,
       });
       progressDone(ctx, options.progress);
       if (options.printStatistics) out.notice(result.statistics.format());
@@ -120,6 +151,9 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
     case 'restore': {
       const [url, destination] = positionals;
       await checkRestoreDestination(destination, options.force);
+      if (options.selection.length > 0) {
+        out.warning('Command line warning: Selection options --exclude/--include\ncurrently work only when backing up,not restoring.');
+      }
       const target = await openTarget(url, { ...targetOptions, sync: true });
       await restoreFromTarget({
         target, destination, time, fileToRestore: options.fileToRestore, force: options.force,
@@ -135,6 +169,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
       const differences = await verifyTarget({
         target, local, time, fileToRestore: options.fileToRestore, compareData: options.compareData,
         numericOwner: options.numericOwner, tempdir, signal, notice: out.notice, warning: out.warning,
+        selection: options.selection, nullSeparator: options.nullSeparator,
       });
       return differences > 0 ? ExitCode.differences : ExitCode.ok;
     }
@@ -148,6 +183,16 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
       const [url] = positionals;
       const target = await openTarget(url, { ...targetOptions, sync: true });
       await listCurrentFiles({ target, time, write: (line) => out.result(line) , notice: out.notice });
+      return ExitCode.ok;
+    }
+    case 'remove-older-than': case 'remove-all-but-n-full': case 'remove-all-inc-of-but-n-full': case 'cleanup': {
+      const url = positionals.at(-1)!;
+      const command: RetentionCommand = action === 'cleanup' ? { kind: 'cleanup' }
+        : action === 'remove-older-than' ? { kind: action, time: parseTime(positionals[0])! }
+          : { kind: action, count: parseCount(positionals[0]) };
+      // duplicity syncs the archive dir before cleanup, not before the remove actions
+      const target = await openTarget(url, { ...targetOptions, sync: action === 'cleanup' });
+      await runRetention({ target, command, remoteNames: target.remoteNames, force: options.force, dryRun: options.dryRun, signal, notice: out.notice, warning: out.warning });
       return ExitCode.ok;
     }
     default:

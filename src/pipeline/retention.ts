@@ -1,0 +1,75 @@
+// Carries out a retention plan against a target: duplicity's remove-older-than, remove-all-but-n-full,
+// remove-all-inc-of-but-n-full and cleanup. Without `force` nothing is deleted; the plan is listed.
+// Deletions go one file at a time in the plan's order (src/retention/plan.ts), so a run killed at any
+// point leaves every kept backup restorable, and running the command again finishes the job.
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listArchiveDir } from '../cache/archive-dir.js';
+import { buildCollection, lastFullBackupTime } from '../duplicity/collection.js';
+import { formatHumanTime } from '../duplicity/time.js';
+import { planMessages, planRetention, type RetentionCommand, type RetentionPlan } from '../retention/plan.js';
+import type { Target } from './target.js';
+
+export interface RetentionOptions {
+  target: Target;
+  command: RetentionCommand;
+  /** delete; without it only list (duplicity's --force) */
+  force: boolean;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  notice(line: string): void;
+  warning(line: string): void;
+  /**
+   * the target's listing when the caller knows it is current (from openTarget, or the previous run's
+   * `remoteNamesAfter`); default: list the target afresh
+   */
+  remoteNames?: readonly string[];
+  /** called before each single deletion (tests interrupt runs here) */
+  beforeDelete?(where: 'local' | 'remote', name: string): void | Promise<void>;
+}
+
+export interface RetentionResult {
+  plan: RetentionPlan;
+  deletedRemote: string[];
+  deletedLocal: string[];
+  /** the target's listing after the run */
+  remoteNamesAfter: string[];
+}
+
+export async function runRetention(options: RetentionOptions): Promise<RetentionResult> {
+  const { target } = options;
+  let remoteNames = options.remoteNames === undefined ? undefined : [...options.remoteNames];
+  if (remoteNames === undefined) {
+    remoteNames = [];
+    for await (const { name } of target.backend.list({ signal: options.signal })) remoteNames.push(name);
+  }
+  const localNames = await listArchiveDir(target.cacheDir);
+  const collection = buildCollection(remoteNames, localNames);
+  const lastFull = lastFullBackupTime(collection);
+  options.notice(`Last full backup date: ${lastFull === null ? 'none' : formatHumanTime(lastFull)}`);
+  const plan = planRetention(options.command, { collection, localNames });
+  const messages = planMessages(plan, { force: options.force });
+  for (const line of messages.warnings) options.warning(line);
+  for (const line of messages.notices) options.notice(line);
+  const result: RetentionResult = { plan, deletedRemote: [], deletedLocal: [], remoteNamesAfter: remoteNames };
+  if (!options.force || options.dryRun === true) return result;
+  for (const step of plan.steps) {
+    for (const name of step.local) {
+      options.signal?.throwIfAborted();
+      await options.beforeDelete?.('local', name);
+      await unlink(join(target.cacheDir, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      result.deletedLocal.push(name);
+    }
+    for (const name of step.remote) {
+      options.signal?.throwIfAborted();
+      await options.beforeDelete?.('remote', name);
+      await target.backend.delete([name], { signal: options.signal });
+      result.deletedRemote.push(name);
+    }
+  }
+  const deleted = new Set(result.deletedRemote);
+  result.remoteNamesAfter = remoteNames.filter((n) => !deleted.has(n));
+  return result;
+}
