@@ -23,7 +23,9 @@ Global options:
 
 Commands available in this build:
   duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
-                         collection-status, list-current-files (see "lifeboat duplicity --help")
+                         collection-status, list-current-files, remove-older-than,
+                         remove-all-but-n-full, remove-all-inc-of-but-n-full, cleanup
+                         (see "lifeboat duplicity --help")
   quickstart [DIR]       back DIR (or a demo tree) up to a local archive, restore it into a
                          scratch directory and compare: a real backup and restore check
   help                   show this help
