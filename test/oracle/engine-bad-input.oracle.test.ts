@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProgram, type Run } from '../support/run.js';
 import { after, test } from 'node:test';
 import { requireProgram } from '../support/programs.js';
 import { samplesDir } from '../support/samples.js';
@@ -19,19 +20,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const bin = new URL('../../../bin/lifeboat.js', import.meta.url).pathname;
 const env = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
 
-interface Run { code: number; stdout: string; stderr: string }
 
-function run(command: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-}
+const run = (command: string, args: string[]) => runProgram(command, args, env);
 
 let counter = 0;
 function fresh(what: string): string {

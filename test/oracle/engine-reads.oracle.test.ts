@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProgram, type Run as ProgramRun } from '../support/run.js';
 import { after, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requireProgram } from '../support/programs.js';
@@ -24,19 +25,13 @@ const bin = new URL('../../../bin/lifeboat.js', import.meta.url).pathname;
 // human output uses the local time zone (specs §12): both programs run with the samples' TZ=UTC
 const env = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
 
-interface Run { code: number; stdout: Buffer; stderr: string }
 
-function run(command: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-  });
-}
+/** stdout as bytes: listings carry raw path bytes */
+type Run = Omit<ProgramRun, 'stdout'> & { stdout: Buffer };
+const run = async (command: string, args: string[]): Promise<Run> => {
+  const r = await runProgram(command, args, env);
+  return { ...r, stdout: r.stdoutBytes };
+};
 const lifeboat = (...args: string[]) => run(process.execPath, [bin, 'duplicity', ...args]);
 const duplicity = (...args: string[]) => run('duplicity', args);
 

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
+import { runProgram, type Run } from '../support/run.js';
 import { after, test, type TestContext } from 'node:test';
 import { makeTree, mutateTree, type TreeOptions } from '../support/make-tree.js';
 import { requireProgram } from '../support/programs.js';
@@ -31,21 +32,8 @@ function fresh(label: string): string {
   return join(work, `${label}-${counter++}`);
 }
 
-interface Run { code: number | null; stdout: string; stderr: string; command: string }
 
-function run(program: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({
-      code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), command: [program, ...args].join(' '),
-    }));
-  });
-}
+const run = (command: string, args: string[]) => runProgram(command, args, env);
 
 function ok(r: Run): Run {
   if (process.env.DEBUG_ORACLE) process.stderr.write(`\n### ${r.command}\n${r.stdout}${r.stderr}`);

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProgram, type Run } from '../support/run.js';
 import { after, test } from 'node:test';
 import { buildCollection, chainSets } from '../../src/duplicity/collection.js';
 import { formatNameTime, parseTimeString } from '../../src/duplicity/time.js';
@@ -43,19 +44,8 @@ const FILE_BYTES = 16 * 1024;
 const policy = { maxAge: '2Y', maxFullsWithIncrs: 2 };
 const NAME = 'sim';
 
-interface Run { code: number | null; stdout: string; stderr: string; command: string }
 
-function run(program: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), command: [program, ...args].join(' ') }));
-  });
-}
+const run = (command: string, args: string[]) => runProgram(command, args, env);
 
 function ok(r: Run): Run {
   if (debug) process.stderr.write(`\n### ${r.command}\n${r.stdout}${r.stderr}`);
@@ -175,7 +165,7 @@ function duplicityServer(index = 0): ForkServer {
         waiting.push((line) => {
           const text = readFileSync(out, 'utf8');
           rmSync(out, { force: true });
-          resolve({ code: (JSON.parse(line) as { code: number }).code, stdout: text, stderr: '', command: ['duplicity', ...argv].join(' ') });
+          resolve({ code: (JSON.parse(line) as { code: number }).code, stdout: text, stdoutBytes: Buffer.from(text), stderr: '', command: ['duplicity', ...argv].join(' ') });
         });
         proc.stdin.write(JSON.stringify({ argv, out }) + '\n');
       }));

@@ -9,6 +9,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { runProgram, type Run } from '../support/run.js';
 import { after, before, test } from 'node:test';
 import { hasProgram, requireProgram } from '../support/programs.js';
 import { runMain } from '../support/run-main.js';
@@ -22,19 +23,8 @@ const env = { ...process.env, TZ: 'UTC', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
 let mounted = false;
 let devices = false;
 
-interface Run { code: number; stdout: string; stderr: string }
 
-function run(command: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-}
+const run = (command: string, args: string[]) => runProgram(command, args, env);
 
 function file(path: string, content = path): void {
   mkdirSync(join(root, path, '..'), { recursive: true });
@@ -173,7 +163,7 @@ function paths(listing: string): string[] {
     .map((p) => p.replace(/\n$/, ''));
 }
 
-async function side(program: 'duplicity' | 'lifeboat', args: string[], source: string): Promise<{ backup: Run; files?: string[] }> {
+async function side(program: 'duplicity' | 'lifeboat', args: string[], source: string): Promise<{ backup: Pick<Run, 'code' | 'stdout' | 'stderr'>; files?: string[] }> {
   const dir = join(base, `run-${runCounter++}`);
   mkdirSync(dir);
   const url = `file://${dir}/target`;
