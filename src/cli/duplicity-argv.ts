@@ -115,6 +115,16 @@ const notYet: [RegExp, string][] = [
     'only file:// targets are available in Lifeboat yet'],
 ];
 
+/** optparse, which duplicity uses, takes any unique prefix of a long option (`--no-encr`). */
+function expandAbbreviation(name: string): string {
+  if (!name.startsWith('--') || known[name]) return name;
+  const candidates = Object.keys(known).filter((option) => option.startsWith(name));
+  if (candidates.length > 1) {
+    throw new UsageError(`duplicity: ambiguous option: ${name} (${candidates.join(', ')}?)`, 'write the option in full');
+  }
+  return candidates[0] ?? name;
+}
+
 function defaults(): DuplicityOptions {
   return {
     encryption: true, compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
@@ -164,6 +174,7 @@ export function parseDuplicityArgv(argv: readonly string[]): DuplicityCommandLin
       name = long;
       inline = arg.length > 2 ? arg.slice(2) : undefined;
     }
+    name = expandAbbreviation(name);
     const spec = known[name];
     if (!spec) {
       const pending = notYet.find(([pattern]) => pattern.test(name));
