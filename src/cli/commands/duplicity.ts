@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { backupToTarget } from '../../pipeline/backup-to-target.js';
 import { checkRestoreDestination, restoreFromTarget } from '../../pipeline/restore-from-target.js';
 import { openTarget } from '../../pipeline/target.js';
+import { archiveDirPath } from '../../cache/archive-dir.js';
+import { lockArchiveDir } from '../../cache/lock.js';
+import { isUrl } from '../../backend/url.js';
 import { runRetention } from '../../pipeline/retention.js';
 import { parseCount } from '../../retention/policy.js';
 import type { RetentionCommand } from '../../retention/plan.js';
@@ -91,7 +94,16 @@ export async function runDuplicity(args: string[], ctx: CommandContext): Promise
   const onSigint = () => controller.abort(new LifeboatError('Interrupted', { code: 'interrupted', exitCode: ExitCode.interrupted }));
   process.once('SIGINT', onSigint);
   try {
-    return await dispatch(action, positionals, options, out, controller.signal, ctx);
+    // one run per archive dir at a time, for every action, as duplicity locks its archive dir
+    const url = targetUrlOf(action, positionals);
+    const release = url && isUrl(url)
+      ? await lockArchiveDir(archiveDirPath(url, { archiveDir: options.archiveDir, name: options.name }))
+      : undefined;
+    try {
+      return await dispatch(action, positionals, options, out, controller.signal, ctx);
+    } finally {
+      await release?.();
+    }
   } catch (err) {
     if (controller.signal.aborted) throw controller.signal.reason;
     throw err;
@@ -119,6 +131,15 @@ function progressLine(ctx: CommandContext): ((s: BackupStatistics) => void) | un
 
 function progressDone(ctx: CommandContext, progress: boolean): void {
   if (progress && ctx.stderrIsTty) ctx.writeStderr('\n');
+}
+
+/** The target URL among an action's arguments (the archive dir belongs to it). */
+function targetUrlOf(action: string, args: string[]): string | undefined {
+  switch (action) {
+    case 'full': case 'incremental': case 'backup': return args[1];
+    case 'restore': case 'verify': return args[0];
+    default: return args.at(-1);
+  }
 }
 
 function parseTime(text: string | undefined): number | undefined {
