@@ -26,7 +26,6 @@ import { SpoolFile } from './spool.js';
 import type { BackupStatistics } from './statistics.js';
 import type { Target } from './target.js';
 import { createGunzip } from 'node:zlib';
-import { readFile } from 'node:fs/promises';
 
 export interface BackupToTargetOptions {
   /** the source directory as the user typed it */

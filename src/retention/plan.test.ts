@@ -171,13 +171,6 @@ const commands: RetentionCommand[] = [
   { kind: 'cleanup' },
 ];
 
-/** every set of every chain that survives the whole plan */
-function keptSets(names: Names, plan: RetentionPlan): string[] {
-  const done = names.clone();
-  done.apply(plan);
-  return chains(done);
-}
-
 test('interrupted after any single deletion: kept backups stay whole and a re-run converges', () => {
   const layouts = [three, () => three().inc(9, 3, false), () => new Names().full(1, 3).inc(2, 2).inc(3).full(10).inc(11)];
   for (const layout of layouts) {

@@ -215,10 +215,6 @@ function isSignature(name: string): boolean {
   return kind === 'full-signature' || kind === 'new-signature';
 }
 
-function isFullSignature(name: string): boolean {
-  return parseArchiveName(name)?.kind === 'full-signature';
-}
-
 function describeSet(set: BackupSet): string {
   return set.type === 'full' ? String(set.startTime) : `${set.startTime}..${set.endTime}`;
 }

@@ -5,7 +5,6 @@
 // temporary file. Where duplicity itself crashes (a Python traceback, exit 30) on an input, Lifeboat
 // keeps the exit code documented in docs/exit-codes.md, and the test says so.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

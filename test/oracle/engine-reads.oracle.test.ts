@@ -4,7 +4,7 @@
 // `list-current-files` and `verify --compare-data` give what duplicity gives: same trees, same stdout,
 // same exit codes.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   appendFileSync, chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
   rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync,

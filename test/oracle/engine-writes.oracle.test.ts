@@ -9,7 +9,6 @@
 // the same members (deltas aside), manifests and statistics for an incremental.
 // DEBUG_ORACLE=1 prints every command with its output.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

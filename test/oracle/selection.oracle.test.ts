@@ -5,7 +5,7 @@
 // (`list-current-files`, duplicity's listing of its own archive, ours of ours) must be equal. Cases
 // duplicity rejects must leave Lifeboat with the same exit code.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
