@@ -11,8 +11,8 @@ import { backupChainAt, buildCollection, type BackupChain } from '../duplicity/c
 import { isMetadataName, metadataSyncKey, parseArchiveName } from '../duplicity/file-names.js';
 import { writeFileAtomically } from '../fsmeta/atomic-write.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
-import { ExitCode } from '../errors/exit-codes.js';
 import { streamStoredFile } from '../pipeline/set-reader.js';
+import { refuseEncrypted } from '../crypto/unsupported.js';
 
 export interface ArchiveDirOptions {
   /** --archive-dir; default $XDG_CACHE_HOME/duplicity or ~/.cache/duplicity */
@@ -102,11 +102,7 @@ export async function syncArchiveDir(
   }
   for (const name of toCopy) {
     const parsed = parseArchiveName(name)!;
-    if (parsed.encrypted) {
-      throw new LifeboatError(`${name}: the archive is encrypted, and Lifeboat cannot decrypt yet`, {
-        code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'restore this archive with duplicity for now',
-      });
-    }
+    refuseEncrypted(name);
     notice(`Copying ${name} to local cache.`);
     const isSignature = parsed.kind === 'full-signature' || parsed.kind === 'new-signature';
     const body = streamStoredFile(backend, name);

@@ -1,7 +1,7 @@
 // A whole backup command against a target: full or incremental decided as duplicity decides, the
 // chain checks before an incremental, then data volumes, signature file and manifest, in that order,
 // and the archive dir updated with the new set's metadata.
-import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, stat, unlink } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join, normalize } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,18 +14,15 @@ import { formatHumanTime } from '../duplicity/time.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 import { writeFileAtomically } from '../fsmeta/atomic-write.js';
-import { readTar } from '../tar/volume-reader.js';
 import { runBackup } from './backup.js';
 import { buildSelector, type SelectionRule } from '../selection/selector.js';
 import { formatPath } from '../fsmeta/entry.js';
 import { readManifestHead } from './manifest-reader.js';
 import { cacheNameFor } from '../cache/archive-dir.js';
-import { streamStoredFile } from './set-reader.js';
-import { overlaySignatures } from './signature-state.js';
+import { readSignatureChain } from './signature-chain.js';
 import { SpoolFile } from './spool.js';
 import type { BackupStatistics } from './statistics.js';
 import type { Target } from './target.js';
-import { createGunzip } from 'node:zlib';
 
 export interface BackupToTargetOptions {
   /** the source directory as the user typed it */
@@ -118,7 +115,7 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
       signatures: formatArchiveName({ kind: 'new-signature', startTime: previousEnd, endTime: now }, { compressed: options.compress }),
       manifest: formatArchiveName({ kind: 'inc-manifest', startTime: previousEnd, endTime: now }),
     };
-  const previous = type === 'incremental' ? previousSignatures(target, primary!.signatureChain) : undefined;
+  const previous = type === 'incremental' ? readSignatureChain(target, primary!.signatureChain) : undefined;
   await mkdir(options.tempdir, { recursive: true });
   const result = await runBackup({
     source, backend: target.backend, names, previous, compress: options.compress,
@@ -158,7 +155,6 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
 }
 
 async function removeQuietly(path: string): Promise<void> {
-  const { unlink } = await import('node:fs/promises');
   await unlink(path).catch(() => undefined);
 }
 
@@ -182,27 +178,4 @@ async function checkChainSource(target: Target, chain: BackupChain, hostname: st
       hint: 'give the source exactly as before, or use --allow-source-mismatch',
     });
   }
-}
-
-
-/** The chain's signature files overlaid, read from the archive dir when there, else from the target. */
-export function previousSignatures(target: Target, chain: { location: 'local' | 'remote'; fullSignatureName: string; newSignatures: { name: string }[] }) {
-  const names = [chain.fullSignatureName, ...chain.newSignatures.map((s) => s.name)];
-  const sources = names.map((name) => readTar(signatureFileBytes(target, chain.location, name)));
-  return overlaySignatures(sources, names);
-}
-
-function signatureFileBytes(target: Target, location: 'local' | 'remote', name: string): AsyncIterable<Uint8Array> {
-  const stream = location === 'local'
-    ? createReadStream(join(target.cacheDir, name))
-    : streamStoredFile(target.backend, name);
-  if (name.endsWith('.gpg') || name.endsWith('.g')) {
-    throw new LifeboatError(`${name}: the archive is encrypted, and Lifeboat cannot decrypt yet`, {
-      code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'use duplicity for encrypted archives for now',
-    });
-  }
-  if (!/(gz|\.z)$/.test(name)) return stream;
-  const gunzip = createGunzip();
-  stream.on('error', (err: Error) => gunzip.destroy(err));
-  return stream.pipe(gunzip);
 }

@@ -3,7 +3,7 @@
 import { lastFullBackupTime, signatureChainAt } from '../duplicity/collection.js';
 import { indexToPath } from '../duplicity/member-names.js';
 import { formatHumanTime } from '../duplicity/time.js';
-import { previousSignatures } from './backup-to-target.js';
+import { readSignatureChain } from './signature-chain.js';
 import type { Target } from './target.js';
 
 export interface ListCurrentFilesOptions {
@@ -26,7 +26,7 @@ export async function listCurrentFiles(options: ListCurrentFilesOptions): Promis
   }
   const upTo = { ...chain, newSignatures: chain.newSignatures.filter((s) => s.endTime <= time) };
   let count = 0;
-  for await (const { entry } of previousSignatures(target, upTo)) {
+  for await (const { entry } of readSignatureChain(target, upTo)) {
     options.write(Buffer.concat([Buffer.from(`${formatHumanTime(entry.mtime)} `), indexToPath(entry.index), Buffer.from('\n')]));
     count++;
   }

@@ -4,8 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ExitCode } from '../errors/exit-codes.js';
-import { LifeboatError } from '../errors/lifeboat-error.js';
+import { refuseEncrypted } from '../crypto/unsupported.js';
 import type { Target } from './target.js';
 
 const FILELIST_HEADER = /^filelist[ \t]/i;
@@ -22,11 +21,7 @@ export async function readManifestHead(target: Target, localName: string | null,
     if (head) return head;
   }
   if (!remoteName) return null;
-  if (remoteName.endsWith('.gpg') || remoteName.endsWith('.g')) {
-    throw new LifeboatError(`${remoteName}: the archive is encrypted, and Lifeboat cannot decrypt yet`, {
-      code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'use duplicity for encrypted archives for now',
-    });
-  }
+  refuseEncrypted(remoteName);
   return target.backend.read(remoteName, withoutFilelist);
 }
 
