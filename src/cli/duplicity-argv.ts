@@ -44,6 +44,8 @@ export interface DuplicityOptions {
   selection: SelectionRule[];
   /** --null-separator: filelists are split on NUL instead of newlines */
   nullSeparator: boolean;
+  /** duplicity's backend options by name without dashes ("s3-endpoint-url"); flags map to true */
+  backendOptions: Map<string, string | true>;
 }
 
 export interface DuplicityCommandLine {
@@ -105,14 +107,29 @@ const known: Record<string, OptionSpec> = {
   // we always build the next volume while the last one uploads: accepted for scripts, nothing to change
   '--asynchronous-upload': flag(() => undefined),
 };
+// duplicity 0.8.22's backend options: each backend reads the ones it knows from BackendContext.options
+const backendFlags = [
+  's3-use-new-style', 's3-european-buckets', 's3-unencrypted-connection', 's3-use-rrs', 's3-use-ia',
+  's3-use-onezone-ia', 's3-use-glacier', 's3-use-deep-archive', 's3-use-server-side-encryption',
+  's3-use-server-side-kms-encryption', 's3-use-multiprocessing', 'ssh-askpass', 'ssl-no-check-certificate',
+  'use-scp', 'b2-hide-files',
+];
+const backendValued = [
+  's3-endpoint-url', 's3-region-name', 's3-kms-key-id', 's3-kms-grant', 's3-multipart-chunk-size',
+  's3-multipart-max-procs', 's3-multipart-max-timeout', 'ssh-options', 'ssl-cacert-file', 'ssl-cacert-path',
+  'azure-blob-tier', 'azure-max-single-put-size', 'azure-max-block-size', 'azure-max-connections',
+  'webdav-headers', 'num-retries', 'backend-retry-delay', 'timeout', 'scp-command', 'sftp-command',
+];
+for (const name of backendFlags) known[`--${name}`] = flag((o) => { o.backendOptions.set(name, true); });
+for (const name of backendValued) known[`--${name}`] = valued((o, v) => { o.backendOptions.set(name, v); });
+
 const shortOptions: Record<string, string> = { '-v': '--verbosity', '-t': '--time', '-r': '--file-to-restore' };
 
 /** Options that exist in duplicity but whose feature has not landed in Lifeboat yet: a clear error. */
 const notYet: [RegExp, string][] = [
   [/^--(encrypt-key|hidden-encrypt-key|sign-key|encrypt-sign-key|use-agent|gpg-binary|gpg-options|encrypt-secret-keyring)$/,
     'encryption is not available in Lifeboat yet; use --no-encryption'],
-  [/^--(s3-|ssh-|ssl-|azure-|b2-|webdav-|rsync-|ftp-|cf-|gs-|swift-)/,
-    'only file:// targets are available in Lifeboat yet'],
+  [/^--(rsync-|ftp-|cf-|gs-|swift-|imap-)/, 'Lifeboat has no backend for this option'],
 ];
 
 /** optparse, which duplicity uses, takes any unique prefix of a long option (`--no-encr`). */
@@ -130,6 +147,7 @@ function defaults(): DuplicityOptions {
     encryption: true, compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
     dryRun: false, printStatistics: true, force: false, compareData: false, numericOwner: false,
     restoreOwnership: true, maxBlocksize: 2048, selection: [], nullSeparator: false,
+    backendOptions: new Map(),
   };
 }
 

@@ -3,7 +3,8 @@
 import type { Backend } from '../backend/types.js';
 import { archiveDirPath, listArchiveDir, syncArchiveDir } from '../cache/archive-dir.js';
 import { buildCollection, type Collection } from '../duplicity/collection.js';
-import { openBackend } from '../backend/url.js';
+import { openBackend } from '../backend/registry.js';
+import type { BackendContext } from '../backend/url.js';
 
 export interface Target {
   url: string;
@@ -21,10 +22,12 @@ export interface OpenTargetOptions {
   /** the time the command works at (--time; default now): the sync copies only that chain's metadata */
   time?: number;
   notice(line: string): void;
+  /** backend options and the environment holding credentials; default: none and process.env */
+  backend?: BackendContext;
 }
 
 export async function openTarget(url: string, options: OpenTargetOptions): Promise<Target> {
-  const backend = openBackend(url);
+  const backend = await openBackend(url, options.backend);
   const cacheDir = archiveDirPath(url, options);
   const remoteNames: string[] = [];
   for await (const { name } of backend.list()) remoteNames.push(name);

@@ -22,7 +22,7 @@ import { backupToTarget } from '../../src/pipeline/backup-to-target.js';
 import { restoreFromTarget } from '../../src/pipeline/restore-from-target.js';
 import { runRetention } from '../../src/pipeline/retention.js';
 import { openTarget, type Target } from '../../src/pipeline/target.js';
-import { openBackend } from '../../src/backend/url.js';
+import { FileBackend } from '../../src/backend/file/file-backend.js';
 import { planRetention, type RetentionCommand } from '../../src/retention/plan.js';
 import { purgeCommands } from '../../src/retention/policy.js';
 import { requireProgram } from '../support/programs.js';
@@ -86,7 +86,7 @@ function localTarget(url: string, targetDir: string, archiveDir: string): Target
   const remoteNames = existsSync(targetDir) ? listing(targetDir) : [];
   const cacheDir = join(archiveDir, NAME);
   const localNames = existsSync(cacheDir) ? listing(cacheDir) : [];
-  return { url, backend: openBackend(url), cacheDir, remoteNames, collection: buildCollection(remoteNames, localNames) };
+  return { url, backend: new FileBackend(targetDir, url), cacheDir, remoteNames, collection: buildCollection(remoteNames, localNames) };
 }
 
 /** Lifeboat's daily purge: duply's purge then purgeIncr, both --force */

@@ -149,7 +149,8 @@ function parseTime(text: string | undefined): number | undefined {
 async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal, ctx: CommandContext): Promise<number> {
   const tempdir = options.tempdir ?? process.env.TMPDIR ?? tmpdir();
   const time = parseTime(options.time);
-  const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice };
+  const backend = { env: process.env, options: options.backendOptions };
+  const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice, backend };
   switch (action) {
     case 'full': case 'incremental': case 'backup': {
       if (options.encryption) {
