@@ -4,6 +4,8 @@ import type { Output } from './output.js';
 
 export interface CommandContext {
   readonly out: Output;
+  /** -v was given before the command: it wins over a profile's VERBOSITY */
+  readonly verbosityGiven?: boolean;
   readonly stdin: AsyncIterable<Uint8Array>;
   /** writes bytes to standard output, honouring backpressure */
   writeStdout(chunk: Uint8Array): Promise<void>;

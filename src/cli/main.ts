@@ -1,12 +1,13 @@
 // argv -> command -> exit code. Parses only what every command shares (verbosity, help, version),
 // dispatches, and turns every error into one line, a hint and an exit code; never a bare stack trace.
-import { readFileSync } from 'node:fs';
+import { version } from './version.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { formatError } from '../errors/format-error.js';
 import { UsageError } from '../errors/lifeboat-error.js';
 import { runDuplicity } from './commands/duplicity.js';
 import { runQuickstart } from './commands/quickstart.js';
 import { runRdiff } from './commands/rdiff.js';
+import { runProfile } from './commands/profile.js';
 import type { CommandContext } from './context.js';
 import { createOutput, type Sink } from './output.js';
 import { Level, parseVerbosity } from './verbosity.js';
@@ -47,13 +48,11 @@ const commands: Record<string, (args: string[], ctx: CommandContext) => Promise<
   rdiff: runRdiff,
 };
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+export { version } from './version.js';
 
 export async function main(argv: string[], io: MainIo = defaultIo()): Promise<number> {
   let verbosity: number = Level.notice;
+  let verbosityGiven = false;
   const debugAsked = argv.some((a, i) => isDebugRequest(a, argv[i + 1]));
   try {
     const args = [...argv];
@@ -70,10 +69,13 @@ export async function main(argv: string[], io: MainIo = defaultIo()): Promise<nu
         const value = args.shift();
         if (value === undefined) throw new UsageError(`option ${arg} needs a value`, 'e.g. -v info');
         verbosity = parseVerbosity(value);
+        verbosityGiven = true;
       } else if (arg.startsWith('--verbosity=')) {
         verbosity = parseVerbosity(arg.slice('--verbosity='.length));
+        verbosityGiven = true;
       } else if (/^-v./.test(arg)) {
         verbosity = parseVerbosity(arg.slice(2));
+        verbosityGiven = true;
       } else {
         throw new UsageError(`unknown option "${arg}"`);
       }
@@ -84,11 +86,12 @@ export async function main(argv: string[], io: MainIo = defaultIo()): Promise<nu
       io.stdout.write(mainHelp);
       return ExitCode.ok;
     }
-    const command = commands[word];
-    if (!command) throw new UsageError(`unknown command "${word}"`);
+    // any other word is a profile, as in duply: lifeboat PROFILE COMMAND
+    const command = commands[word] ?? ((args: string[], ctx: CommandContext) => runProfile([word, ...args], ctx));
     const out = createOutput(verbosity, io.stdout, io.stderr);
     return await command(rest, {
       out,
+      verbosityGiven,
       stdin: io.stdin,
       stderrIsTty: (io.stderr as { isTTY?: boolean }).isTTY === true,
       writeStderr: (text) => { io.stderr.write(text); },

@@ -37,6 +37,10 @@ export const ExitCode = {
   backendPermissionDenied: 51,
   backendNotFound: 52,
   backendNoSpace: 53,
+  /** duply's face: a command of the batch failed (duply never passes duplicity's code on) */
+  profileCommandFailed: 1,
+  /** duply's face: the profile, its conf or the command line is wrong; nothing was run */
+  profileFatal: 255,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

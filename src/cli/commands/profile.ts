@@ -1,0 +1,327 @@
+// `lifeboat <profile> <command>[_<command>...] [options]`: duply's face (specs/duply.md). Resolves and
+// checks the profile, sources its conf with bash, expands the batch, then runs each command: pre/post
+// scripts, and duplicity actions as `lifeboat duplicity` child processes with duply's command lines.
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { ProfileError, evaluateConf, DUPLY_VERSION } from '../../profile/conf.js';
+import { availableProfiles, createPlace, defaultLookupEnv, locateProfile, type ProfilePaths } from '../../profile/locate.js';
+import { settingsOf, type ProfileSettings } from '../../profile/settings.js';
+import { expandBatch, runBatch, type TokenContext } from '../../profile/batch.js';
+import { argvOf, duplicityInvocation, previewLine, DUPLICITY_COMMANDS, type DuplicityCommand, type DuplicityInvocation } from '../../profile/commands.js';
+import { runHook, hookState } from '../../profile/hooks.js';
+import { runLifeboatDuplicity } from '../../profile/duplicity-child.js';
+import { lockProfile } from '../../profile/profile-lock.js';
+import { confTemplate, excludeTemplate, importantNote } from '../../profile/template.js';
+import { parseDuplicityArgv } from '../duplicity-argv.js';
+import { LifeboatError } from '../../errors/lifeboat-error.js';
+import type { CommandContext } from '../context.js';
+import { createOutput, type Output } from '../output.js';
+import { parseVerbosity } from '../verbosity.js';
+import { version } from '../version.js';
+
+export const profileUsage = `Usage: lifeboat PROFILE COMMAND[_COMMAND...] [OPTIONS]    (duply's command line)
+
+PROFILE is a name (looked up in /etc/lifeboat for root, ~/.lifeboat, ~/.duply, then /etc/duply
+for root) or a path containing "/". "lifeboat NAME create" makes a new one.
+
+Commands:
+  create            make the profile folder with a commented conf and exclude file
+  backup            pre, bkp, post (a failing pre is reported; the backup still runs)
+  bkp               back up: incremental, or full when no chain exists or it is too old
+  full, incr        force a full or an incremental backup
+  pre, post         run the profile's pre or post script
+  status            the chains and sets on the target (duplicity collection-status)
+  list [AGE]        the files in the latest (or AGE) backup
+  verify [AGE]      compare the backup with SOURCE
+  verifyPath PATH LOCAL [AGE]   compare one path of the backup with LOCAL
+  restore DIR [AGE] restore everything into DIR (must not exist, unless --force)
+  fetch PATH DIR [AGE]          restore one path into DIR
+  purge [AGE]       list (with --force: delete) sets older than AGE or MAX_AGE
+  purgeFull [N]     ... all but the N (MAX_FULL_BACKUPS) newest full chains
+  purgeIncr [N]     ... the incrementals of all but the N (MAX_FULLS_WITH_INCRS) newest chains
+  purgeAuto         purge, purgeFull, purgeIncr for the settings that are set
+  cleanup           list (with --force: delete) what failed runs left
+  usage, version
+
+Batches: "_" runs the next command anyway, "+" only if the previous one succeeded, "-" only if it
+failed, "[...]" groups: e.g. pre+bkp_post, purge_purgeIncr_backup --force.
+
+Options (after the command): --force, --preview (print the duplicity command lines, run
+nothing; passwords shown as ***), --disable-encryption; any other option goes to every
+duplicity command of the batch.
+
+Exit codes: 0 all commands succeeded; 1 a command failed; 255 the profile or the command line is
+wrong (nothing was run). A second run of the same profile waits for the first (LOCK_WAIT).
+
+${importantNote}`;
+
+const USAGE_WORDS = new Set(['usage', '-help', '--help', '-h', '-H']);
+const VERSION_WORDS = new Set(['version', '-version', '--version', '-v', '-V']);
+
+interface Parameters { preview: boolean; disableEncryption: boolean; options: string[]; positionals: string[] }
+
+/** specs/duply.md §1.3, with its fix: every argument starting with "-" is an option. */
+export function classifyParameters(args: string[]): Parameters {
+  const result: Parameters = { preview: false, disableEncryption: false, options: [], positionals: [] };
+  let previousWasOption = false;
+  for (const arg of args) {
+    if (arg === '--preview') { result.preview = true; previousWasOption = false; continue; }
+    if (arg === '--disable-encryption') { result.disableEncryption = true; previousWasOption = false; continue; }
+    if (arg.startsWith('-') || previousWasOption) {
+      result.options.push(arg);
+      previousWasOption = arg.startsWith('-') && !arg.includes('=') && !previousWasOption;
+      continue;
+    }
+    result.positionals.push(arg);
+  }
+  return result;
+}
+
+export async function runProfile(args: string[], ctx: CommandContext): Promise<number> {
+  const lookup = defaultLookupEnv();
+  if (args.length === 1) {
+    const [word] = args;
+    if (USAGE_WORDS.has(word)) { ctx.out.result(profileUsage); return 0; }
+    if (VERSION_WORDS.has(word)) { ctx.out.result(versionText()); return 0; }
+    throw new ProfileError(`Missing or wrong parameters. Only the commands create, usage, version can be called without selecting an existing profile first. Your command was '${word}'.`,
+      'e.g. "lifeboat main create", "lifeboat main backup", or "lifeboat duplicity ..."; see "lifeboat --help"');
+  }
+  const [profile, batch, ...rest] = args;
+  if (USAGE_WORDS.has(batch)) { ctx.out.result(profileUsage); return 0; }
+  if (VERSION_WORDS.has(batch)) { ctx.out.result(versionText()); return 0; }
+  if (batch === 'create') return create(profile, ctx);
+
+  const params = classifyParameters(rest);
+  const paths = locateProfile(profile, lookup);
+  checkProfileDir(profile, paths, lookup);
+  const conf = await evaluateConf({ paths: paths!, batch, rest, env: process.env, version: version() });
+  if (conf.stdout) ctx.out.result(conf.stdout);
+  if (conf.stderr) ctx.writeStderr(conf.stderr);
+  const settings = settingsOf(conf, paths!, { disableEncryption: params.disableEncryption });
+  const out = profileOutput(ctx, settings);
+  out.info(`Using profile '${paths!.dir}'.`);
+  secureProfileDir(paths!, out);
+  for (const warning of settings.warnings) out.warning(`WARNING: ${warning}`);
+  if (settings.encryption.mode !== 'disabled') {
+    throw new ProfileError('encryption is not available in Lifeboat yet',
+      "set GPG_KEY='disabled' in the conf, or pass --disable-encryption");
+  }
+  if (!existsSync(paths!.exclude)) writeFileSync(paths!.exclude, '', { mode: 0o600 });
+
+  const tokens = expandBatch(batch, settings);
+  // every command line is built and checked before the first command runs, so a bad option,
+  // a missing parameter or an unreadable exclude file stops the run before anything is written
+  const invocations = new Map<string, DuplicityInvocation>();
+  for (const token of new Set(tokens)) {
+    if (!(DUPLICITY_COMMANDS as readonly string[]).includes(token)) continue;
+    const invocation = duplicityInvocation({ command: token as DuplicityCommand, settings, paths: paths!, options: params.options, params: params.positionals });
+    checkCommandLine(argvOf(invocation), token);
+    invocations.set(token, invocation);
+  }
+
+  const release = params.preview ? undefined : await lockProfile(paths!.dir, settings.lockWaitSeconds, (l) => out.warning(l));
+  try {
+    const ok = await runBatch(tokens, {
+      preview: params.preview,
+      skipped: (token) => out.notice(`\n--- Skipping command ${token.toUpperCase()} ! ---`),
+      execute: (token, context) => executeToken(token, context, { paths: paths!, settings, conf: conf.env, confVars: conf.vars, invocations, preview: params.preview, out, ctx }),
+    });
+    return ok ? 0 : 1;
+  } finally {
+    await release?.();
+  }
+}
+
+interface RunState {
+  paths: ProfilePaths;
+  settings: ProfileSettings;
+  conf: Record<string, string>;
+  confVars: Record<string, string | undefined>;
+  invocations: Map<string, DuplicityInvocation>;
+  preview: boolean;
+  out: Output;
+  ctx: CommandContext;
+}
+
+async function executeToken(token: string, context: TokenContext & { CMD_ERR?: string }, state: RunState): Promise<number> {
+  const { out, settings, paths } = state;
+  const name = token.toUpperCase();
+  const started = Date.now();
+  out.notice(`\n--- Start running command ${name} at ${stamp(started)} ---`);
+  const env = scriptEnvironment(state, context);
+  let code: number;
+  if (token === 'pre' || token === 'post') {
+    const path = token === 'pre' ? paths.pre : paths.post;
+    code = state.preview ? previewHook(path, out) : await runScript(path, { ...env, ...confShellVars(state) }, out);
+  } else {
+    const invocation = state.invocations.get(token)!;
+    if (state.preview) {
+      out.result(previewLine(invocation, settings, token as DuplicityCommand) + '\n');
+      code = 0;
+    } else {
+      const interactive = state.ctx.stderrIsTty && ['bkp', 'full', 'incr', 'restore', 'fetch'].includes(token);
+      const argv = interactive ? [...argvOf(invocation), '--progress'] : argvOf(invocation);
+      code = await runLifeboatDuplicity(argv, { ...env, ...invocation.env }, settings.duplPrecmd, {
+        inherit: state.ctx.stderrIsTty,
+        stdout: (chunk) => { void state.ctx.writeStdout(chunk); },
+        stderr: (chunk) => state.ctx.writeStderr(chunk.toString()),
+      });
+    }
+  }
+  const finished = Date.now();
+  if (code !== 0) {
+    state.ctx.writeStderr(`${stamp(finished)} Task '${name}' failed with exit code '${code}'.\n`);
+    out.notice(`--- Finished state FAILED 'code ${code}' at ${stamp(finished)} - Runtime ${runtime(finished - started)} ---`);
+  } else {
+    out.notice(`--- Finished state OK at ${stamp(finished)} - Runtime ${runtime(finished - started)} ---`);
+  }
+  return code;
+}
+
+/** What duply exports to every command it runs (specs/duply.md §9.2), on top of the conf's environment. */
+function scriptEnvironment(state: RunState, context: TokenContext & { CMD_ERR?: string }): Record<string, string> {
+  const { settings, paths } = state;
+  const env: Record<string, string> = { ...state.conf };
+  const enc = settings.encryption;
+  Object.assign(env, {
+    PROFILE: paths.name, CONFDIR: paths.dir, SOURCE: settings.source, ...settings.target.scriptVars,
+    GPG_KEYS_ENC: enc.mode === 'keys' ? enc.keys.join('\\n') : '',
+    CMD_PREV: context.CMD_PREV, CMD_NEXT: context.CMD_NEXT,
+    RUN_START: `${BigInt(Date.now()) * 1_000_000n}`,
+  });
+  for (const [key, value] of [['CMD_ERR', context.CMD_ERR], ['CND_PREV', context.CND_PREV], ['CND_NEXT', context.CND_NEXT],
+    ['GPG_KEY_SIGN', enc.mode === 'keys' ? enc.signKey : undefined], ['GPG_PW', state.confVars.GPG_PW]] as const) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+/** A sourced (non-executable) script sees duply's shell variables; here they come as environment. */
+function confShellVars(state: RunState): Record<string, string> {
+  const vars: Record<string, string> = {
+    CONF: state.paths.conf, PRE: state.paths.pre, POST: state.paths.post, EXCLUDE: state.paths.exclude,
+    TARGET: state.confVars.TARGET ?? '', BACKEND_URL: state.settings.target.url,
+  };
+  if (state.confVars.GPG_KEY !== undefined) vars.GPG_KEY = state.confVars.GPG_KEY;
+  return vars;
+}
+
+function previewHook(path: string, out: Output): number {
+  out.result(`${hookState(path) === 'executable' ? '' : '. '}${path}\n`);
+  return 0;
+}
+
+async function runScript(path: string, env: Record<string, string>, out: Output): Promise<number> {
+  if (hookState(path) === 'missing') {
+    out.notice(`Skipping n/a script '${path}'.`);
+    return 0;
+  }
+  const result = await runHook(path, env);
+  const code = result.code ?? 0;
+  if (code === 0) {
+    out.notice(`Running '${path}' - OK`);
+    if (result.output) out.notice(`Output: ${result.output.replace(/\n$/, '')}`);
+  } else {
+    out.error(`Running '${path}' - FAILED (code ${code})`);
+    if (result.output) out.error(`Output: ${result.output.replace(/\n$/, '')}`);
+  }
+  return code;
+}
+
+function checkCommandLine(argv: string[], token: string): void {
+  try {
+    parseDuplicityArgv(argv);
+  } catch (err) {
+    if (!(err instanceof LifeboatError)) throw err;
+    throw new ProfileError(`the ${token} command line is not valid: ${err.message}`,
+      err.hint ? `${err.hint} (check DUPL_PARAMS in the conf and the options after the command)` : 'check DUPL_PARAMS in the conf and the options after the command', err);
+  }
+}
+
+function checkProfileDir(argument: string, paths: ProfilePaths | undefined, lookup: ReturnType<typeof defaultLookupEnv>): asserts paths is ProfilePaths {
+  const dir = paths?.dir;
+  if (!paths || !isDirectory(paths.dir)) {
+    const names = availableProfiles(lookup, argument.includes('/') ? dir : undefined);
+    throw new ProfileError(`Selected profile '${argument}' does not resolve to a profile folder${dir ? ` in '${dir}'` : ''}.`,
+      `${names.length ? `available profiles: ${names.map((n) => `'${n}'`).join(',')}; ` : ''}"lifeboat ${argument} create" makes a new one`);
+  }
+  try {
+    accessSync(paths.dir, constants.X_OK);
+  } catch {
+    throw new ProfileError(`Profile folder in '${paths.dir}' cannot be accessed.`, `check its permissions: chmod u+rwX ${paths.dir}`);
+  }
+  let isFile = false;
+  try {
+    isFile = statSync(paths.conf).isFile();
+  } catch { /* reported below */ }
+  if (!isFile) throw new ProfileError(`'${paths.conf}' not found.`, `"lifeboat ${argument} create" writes a template in a new profile`);
+  try {
+    accessSync(paths.conf, constants.R_OK);
+  } catch {
+    throw new ProfileError(`'${paths.conf}' not readable.`, `check its owner and mode (chmod 600 ${paths.conf})`);
+  }
+}
+
+/** duply's secureconf: the profile folder holds credentials, so it is made 0700 when it is not. */
+function secureProfileDir(paths: ProfilePaths, out: Output): void {
+  const mode = statSync(paths.dir).mode & 0o7777;
+  if (mode === 0o700) return;
+  try {
+    chmodSync(paths.dir, 0o700);
+    out.warning(`WARNING: The profile's folder '${paths.dir}' permissions are not safe (${mode.toString(8).padStart(4, '0')}). Secured them now (0700).`);
+  } catch (err) {
+    out.warning(`WARNING: The profile's folder '${paths.dir}' permissions are not safe (${mode.toString(8).padStart(4, '0')}) and could not be changed: ${(err as Error).message}`);
+  }
+}
+
+function create(argument: string, ctx: CommandContext): number {
+  const lookup = defaultLookupEnv();
+  const existing = locateProfile(argument, lookup);
+  if (existing && existsSync(existing.dir)) {
+    throw new ProfileError(`The profile '${argument}' already exists in '${existing.dir}'.`, 'choose another name, or edit or delete that folder');
+  }
+  const paths = locateProfile(argument, lookup, true)!;
+  try {
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(paths.conf, confTemplate, { mode: 0o600, flag: 'wx' });
+    writeFileSync(paths.exclude, excludeTemplate, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    throw new ProfileError(`Couldn't create config '${paths.dir}': ${(err as Error).message}`, `check that ${createPlace(lookup)} is writable`, err);
+  }
+  ctx.out.result(`\nCongratulations. You just created the profile '${argument}'.\nThe initial config file has been created as '${paths.conf}'.\nYou should now adjust this config file to your needs.\n\n${importantNote}`);
+  return 0;
+}
+
+function profileOutput(ctx: CommandContext, settings: ProfileSettings): Output {
+  if (ctx.verbosityGiven) return ctx.out;
+  let level: number;
+  try {
+    level = parseVerbosity(settings.verbosity);
+  } catch {
+    throw new ProfileError(`VERBOSITY '${settings.verbosity}' is not a verbosity`, 'use 0-9 or error, warning, notice, info, debug');
+  }
+  return createOutput(level, { write: (t) => ctx.out.result(t) }, { write: (t) => ctx.writeStderr(typeof t === 'string' ? t : Buffer.from(t).toString()) });
+}
+
+function versionText(): string {
+  return `  lifeboat version ${version()}\n  (a drop-in for duply ${DUPLY_VERSION} and duplicity 0.8)\n`;
+}
+
+function stamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+function runtime(ms: number): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(Math.floor(ms / 3_600_000))}:${p(Math.floor(ms / 60_000) % 60)}:${p(Math.floor(ms / 1000) % 60)}.${p(ms % 1000, 3)}`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

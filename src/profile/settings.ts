@@ -1,0 +1,178 @@
+// A profile's conf values checked and turned into what the commands need (specs/duply.md §5, §6, §7),
+// in duply's order, so the first problem reported is the one duply would report.
+import { accessSync, constants, statSync } from 'node:fs';
+import { ProfileError, type EvaluatedConf } from './conf.js';
+import type { ProfilePaths } from './locate.js';
+
+export interface TargetCredentials {
+  /** the URL duplicity gets: the password moved out of it, the user URL-encoded back in */
+  url: string;
+  /** FTP_PASSWORD or IMAP_PASSWORD, as duply passes the password to duplicity */
+  passwordEnv?: { name: 'FTP_PASSWORD' | 'IMAP_PASSWORD'; value: string };
+  /** TARGET_URL_* for pre/post scripts (specs/duply.md §9.2) */
+  scriptVars: Record<string, string>;
+}
+
+export type Encryption =
+  | { mode: 'disabled' }
+  | { mode: 'symmetric'; passphrase: string; signPassphrase?: string }
+  | { mode: 'keys'; keys: string[]; signKey?: string; passphrase?: string; signPassphrase?: string };
+
+export interface ProfileSettings {
+  source: string;
+  target: TargetCredentials;
+  encryption: Encryption;
+  verbosity: string;
+  tempDir: string;
+  archiveDir?: string;
+  /** --name: duply_<profile>, or <profile> when ARCH_DIR is set */
+  archiveName: string;
+  maxAge?: string;
+  maxFullBackups?: string;
+  maxFullsWithIncrs?: string;
+  duplParams: string[];
+  duplPrecmd?: string;
+  gpgOptions?: string;
+  /** seconds a second run of this profile waits for the first */
+  lockWaitSeconds: number;
+  warnings: string[];
+}
+
+const TEMPLATE_SOURCE = '/path/of/source';
+const TEMPLATE_TARGET = 'scheme://user[:password]@host[:port]/[/]path';
+
+function isSet(value: string | undefined): value is string {
+  return value !== undefined && value !== 'not_set';
+}
+
+export function settingsOf(conf: EvaluatedConf, paths: ProfilePaths, options: { disableEncryption: boolean }): ProfileSettings {
+  const v = conf.vars;
+  const warnings: string[] = [];
+  if (!v.SOURCE || v.SOURCE === TEMPLATE_SOURCE) {
+    throw new ProfileError(`Source Path (setting SOURCE) not set or still default value in conf file '${paths.conf}'.`, 'set SOURCE to the directory to back up, e.g. SOURCE=/');
+  }
+  if (!v.TARGET || v.TARGET === TEMPLATE_TARGET) {
+    throw new ProfileError(`Backup Target (setting TARGET) not set or still default value in conf file '${paths.conf}'.`, 'set TARGET to a URL, e.g. TARGET=file:///srv/backups/host');
+  }
+  const targetPass = isSet(v.TARGET_PW) ? v.TARGET_PW : v.TARGET_PASS;
+  const target = targetCredentials(v.TARGET, v.TARGET_USER, targetPass);
+  const encryption = encryptionOf(conf, paths, options.disableEncryption, warnings);
+  const tempDir = v.TEMP_DIR || '/tmp';
+  checkTempDir(tempDir);
+  const archiveDir = v.ARCH_DIR || undefined;
+  let archiveName = `duply_${paths.name}`;
+  if (archiveDir && !isDirectory(`${archiveDir}/duply_${paths.name}`)) archiveName = paths.name;
+  const lockWait = v.LOCK_WAIT ?? conf.env.LOCK_WAIT;
+  const lockWaitSeconds = lockWait === undefined || lockWait === '' ? 600 : Number(lockWait);
+  if (!Number.isFinite(lockWaitSeconds) || lockWaitSeconds < 0) {
+    throw new ProfileError(`LOCK_WAIT must be a number of seconds, got '${lockWait}'`, 'e.g. LOCK_WAIT=600');
+  }
+  return {
+    source: v.SOURCE, target, encryption, verbosity: v.VERBOSITY || '4', tempDir, archiveDir, archiveName,
+    maxAge: v.MAX_AGE || undefined, maxFullBackups: v.MAX_FULL_BACKUPS || undefined,
+    maxFullsWithIncrs: v.MAX_FULLS_WITH_INCRS || undefined,
+    duplParams: conf.duplParams, duplPrecmd: v.DUPL_PRECMD || undefined, gpgOptions: v.GPG_OPTS || undefined,
+    lockWaitSeconds, warnings,
+  };
+}
+
+/** specs/duply.md §6: split TARGET, check TARGET_USER/TARGET_PASS against it, move the password out. */
+export function targetCredentials(target: string, targetUser: string | undefined, targetPass: string | undefined): TargetCredentials {
+  const scheme = /^([^/:]+:\/\/)/.exec(target)?.[1] ?? '';
+  const rest = target.slice(scheme.length);
+  const at = rest.indexOf('@');
+  const creds = at >= 0 ? rest.slice(0, at) : undefined;
+  const hostPath = (at >= 0 ? rest.slice(at + 1) : rest).replace(/['"]/g, '');
+  const prot = scheme.replace(/['"]/g, '');
+  let urlUser: string | undefined;
+  let urlPass: string | undefined;
+  if (creds !== undefined) {
+    const colon = creds.indexOf(':');
+    urlUser = colon < 0 ? creds : creds.slice(0, colon);
+    urlPass = colon < 0 ? undefined : safeDecode(creds.slice(colon + 1));
+    if (urlUser === '') urlUser = undefined;
+    if (urlPass === '') urlPass = undefined;
+  }
+  if (isSet(targetUser) && urlUser !== undefined && targetUser !== urlUser) {
+    throw new ProfileError(`TARGET_USER ('${targetUser}') _and_ user in TARGET url ('${urlUser}') are configured with different values. There can be only one.`, 'remove one of them from the conf');
+  }
+  if (isSet(targetPass) && urlPass !== undefined && targetPass !== urlPass) {
+    throw new ProfileError('TARGET_PASS _and_ password in TARGET url are configured with different values. There can be only one.', 'remove one of them from the conf');
+  }
+  const user = isSet(targetUser) ? targetUser : urlUser === undefined ? undefined : safeDecode(urlUser);
+  const password = isSet(targetPass) && targetPass !== '' ? targetPass : urlPass;
+  const schemeName = prot.replace(/:\/\/$/, '').toLowerCase();
+  const url = user !== undefined && schemeName !== 'file' && prot !== '' ? `${prot}${pythonQuote(user)}@${hostPath}` : target;
+  const scriptVars: Record<string, string> = { TARGET_URL_PROT: prot, TARGET_URL_HOSTPATH: hostPath };
+  if (user !== undefined) scriptVars.TARGET_URL_USER = user;
+  if (password !== undefined) scriptVars.TARGET_URL_PASS = password;
+  return {
+    url: password !== undefined && user === undefined && creds !== undefined ? target : url,
+    passwordEnv: password === undefined ? undefined : { name: schemeName === 'imap' || schemeName === 'imaps' ? 'IMAP_PASSWORD' : 'FTP_PASSWORD', value: password },
+    scriptVars,
+  };
+}
+
+function encryptionOf(conf: EvaluatedConf, paths: ProfilePaths, disable: boolean, warnings: string[]): Encryption {
+  const v = conf.vars;
+  if (disable || /^disabled$/i.test(v.GPG_KEY ?? '')) return { mode: 'disabled' };
+  if (v.GPG_KEY === '_KEY_ID_') {
+    throw new ProfileError(`Encryption Key GPG_KEY still default in conf file '${paths.conf}'.`,
+      "set GPG_KEY to your key id, leave it empty and set GPG_PW for a passphrase, or GPG_KEY='disabled'");
+  }
+  const keys = splitKeys(`${v.GPG_KEY ?? ''},${v.GPG_KEYS_ENC ?? ''}`);
+  if (keys.length === 0 && !v.GPG_KEY_SIGN && !isSet(v.GPG_PW)) {
+    warnings.push(`GPG_KEY, GPG_KEYS_ENC, GPG_KEY_SIGN and GPG_PW are empty/not set in conf file '${paths.conf}'. Will disable encryption now. Set GPG_KEY='disabled' to silence this warning.`);
+    return { mode: 'disabled' };
+  }
+  const signPassphrase = isSet(v.GPG_PW_SIGN) ? v.GPG_PW_SIGN : undefined;
+  if (keys.length === 0) {
+    if (!v.GPG_PW || v.GPG_PW === '_GPG_PASSWORD_') {
+      throw new ProfileError(`Encryption passphrase GPG_PW (needed for symmetric encryption) is empty/not set or still default value in conf file '${paths.conf}'.`, 'set GPG_PW, or GPG_KEY to a key id');
+    }
+    if (signPassphrase && signPassphrase !== v.GPG_PW) {
+      throw new ProfileError('GPG_PW_SIGN differs from GPG_PW: symmetric encryption can use only one passphrase.', 'remove GPG_PW_SIGN or make it equal to GPG_PW');
+    }
+    return { mode: 'symmetric', passphrase: v.GPG_PW, signPassphrase };
+  }
+  const signKey = v.GPG_KEY_SIGN && v.GPG_KEY_SIGN !== 'disabled' ? v.GPG_KEY_SIGN : undefined;
+  return { mode: 'keys', keys, signKey, passphrase: isSet(v.GPG_PW) ? v.GPG_PW : undefined, signPassphrase };
+}
+
+/** Comma-separated key ids; "\," is a literal comma. */
+export function splitKeys(list: string): string[] {
+  return list.split(/(?<!\\),/).map((k) => k.replace(/\\,/g, ',').trim()).filter((k) => k !== '');
+}
+
+function checkTempDir(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new ProfileError(`Temporary file space '${dir}' is not a directory or writable.`, 'set TEMP_DIR in the conf to a writable directory');
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** python's urllib quote() with its default safe set: letters, digits, "_.-~" and "/". */
+export function pythonQuote(text: string): string {
+  return [...Buffer.from(text, 'utf8')].map((b) => {
+    const c = String.fromCharCode(b);
+    return /[A-Za-z0-9_.\-~/]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }).join('');
+}

@@ -1,0 +1,116 @@
+// The files `lifeboat PROFILE create` writes. The conf is a bash script like duply's, and every line
+// of it is true for Lifeboat (duply's template has outdated defaults; docs/duply-compatibility.md).
+export const confTemplate = `# Lifeboat profile configuration: a bash script, sourced by bash for every command.
+# duply profiles work unchanged; this template lists what Lifeboat reads.
+# Anything may also come from the environment (VERBOSITY=info lifeboat PROFILE status).
+# Check it with: lifeboat PROFILE backup --preview
+
+## Encryption (OpenPGP, in the format duplicity and gpg read)
+# GPG_KEY='disabled' writes unencrypted backups.
+# A key id (or a comma-separated list) encrypts to those public keys; the first key
+# also signs when GPG_KEY_SIGN says so. Leave GPG_KEY empty and set GPG_PW for a
+# passphrase (symmetric encryption).
+GPG_KEY='_KEY_ID_'
+GPG_PW='_GPG_PASSWORD_'
+#GPG_KEYS_ENC='<pubkey1>,<pubkey2>,...'
+#GPG_KEY_SIGN='<prvkey>'
+#GPG_PW_SIGN='<signpass>'
+# Keep a copy of the passphrase or secret key away from this server:
+# without it no backup can be restored.
+
+## Where the backups go (duplicity's URL syntax). Characters other than
+## A-Za-z0-9.-_~ in user or password must be URL-encoded (%40 for @).
+# local or mounted disk:  file:///srv/backups/myhost
+# Backblaze B2 (native):  b2://keyID:applicationKey@bucket/myhost
+# Backblaze B2 (S3 API):  boto3+s3://bucket/myhost
+#                         with DUPL_PARAMS="$DUPL_PARAMS --s3-endpoint-url https://s3.us-west-004.backblazeb2.com"
+#                         and export AWS_ACCESS_KEY_ID=keyID AWS_SECRET_ACCESS_KEY=applicationKey
+# S3 and compatible:      boto3+s3://bucket/prefix (credentials in AWS_* as above)
+# SFTP:                   sftp://user@host//absolute/path or sftp://user@host/relative/path
+# WebDAV:                 webdavs://user@host/path
+# Azure:                  azure://container (export AZURE_CONNECTION_STRING=...)
+# rclone:                 rclone://remote:/path
+TARGET='scheme://user[:password]@host[:port]/[/]path'
+# Instead of putting them in TARGET, user and password may be given here
+# (they reach the backend in the environment, never on a command line):
+#TARGET_USER='_backend_username_'
+#TARGET_PASS='_backend_password_'
+
+## What to back up: a directory (/ for the whole system); the exclude file next
+## to this conf selects within it (duplicity's globbing filelist).
+SOURCE='/path/of/source'
+
+## Retention, used by purge, purgeFull, purgeIncr and purgeAuto:
+# delete sets older than this (purge)
+#MAX_AGE=6M
+# keep this many full backups with everything that depends on them (purgeFull)
+#MAX_FULL_BACKUPS=2
+# keep incrementals only for this many most recent full backups (purgeIncr)
+#MAX_FULLS_WITH_INCRS=1
+# start a new full backup when the last one is older than this; both lines are needed
+#MAX_FULLBKP_AGE=1M
+#DUPL_PARAMS="$DUPL_PARAMS --full-if-older-than $MAX_FULLBKP_AGE "
+
+## Volume size in MiB (default 200); both lines are needed
+#VOLSIZE=200
+#DUPL_PARAMS="$DUPL_PARAMS --volsize $VOLSIZE "
+
+## Skip directories holding a file of this name; both lines are needed
+#FILENAME='.duplicity-ignore'
+#DUPL_PARAMS="$DUPL_PARAMS --exclude-if-present '$FILENAME'"
+
+## Output: error, warning, notice, info, debug (or 0-9). warning keeps a cron job
+## silent unless something goes wrong.
+#VERBOSITY=warning
+
+## Temporary space for volumes being written (default /tmp)
+#TEMP_DIR=/tmp
+
+## Local cache of manifests and signatures (default ~/.cache/duplicity/duply_<profile>)
+#ARCH_DIR=/var/cache/lifeboat
+
+## A second run of this profile waits this many seconds for the first (default 600)
+#LOCK_WAIT=600
+
+## Run lifeboat's backup under a wrapper
+#DUPL_PRECMD="nice -n 10 ionice -c3"
+
+## Further duplicity options (lifeboat duplicity --help lists what is understood;
+## an option Lifeboat does not understand stops the run with an error)
+#DUPL_PARAMS="$DUPL_PARAMS --put_your_options_here "
+
+## Databases: copying a live database's files gives a corrupt backup. Dump them in
+## the pre script (next to this conf; run before each backup), exclude the raw
+## directories in the exclude file, and back up the dumps:
+##   #!/bin/sh
+##   set -e
+##   mkdir -p /var/backups/db
+##   sudo -u postgres pg_dumpall > /var/backups/db/postgres.sql.tmp
+##   mv /var/backups/db/postgres.sql.tmp /var/backups/db/postgres.sql
+##   sqlite3 /srv/app/db.sqlite3 ".backup /var/backups/db/app.sqlite3"
+## Use "lifeboat PROFILE pre+bkp_post" to skip the backup when a dump fails.
+## The post script runs after the backup; both see CMD_PREV, CMD_NEXT, CMD_ERR,
+## PROFILE, CONFDIR, SOURCE, TARGET_URL_* in their environment.
+`;
+
+export const excludeTemplate = `# Lifeboat exclude file: duplicity's globbing filelist, one pattern per line.
+# A line excludes, "+ PATTERN" includes, "- PATTERN" excludes; the first match wins.
+# Patterns are absolute paths (starting with SOURCE) or start with **.
+# Example for SOURCE=/ :
+#   - /proc
+#   - /sys
+#   - /dev
+#   - /run
+#   - /tmp
+#   - /var/lib/postgresql
+#   - /var/lib/mysql
+#   - **/.cache
+
+`;
+
+export const importantNote = `IMPORTANT:
+  Copy the whole profile folder after the first backup to a safe place: it holds
+  the settings and keys needed to restore. Keep the passphrase or secret key
+  somewhere other than this server. Test a restore on another machine
+  ("lifeboat PROFILE restore /tmp/restore-test") and repeat after changes.
+`;
