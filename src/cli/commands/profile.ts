@@ -13,6 +13,8 @@ import { lockProfile } from '../../profile/profile-lock.js';
 import { confTemplate, excludeTemplate, importantNote } from '../../profile/template.js';
 import { parseDuplicityArgv } from '../duplicity-argv.js';
 import { LifeboatError } from '../../errors/lifeboat-error.js';
+import { supportedSchemes } from '../../backend/registry.js';
+import { redactUrl } from '../../backend/url.js';
 import type { CommandContext } from '../context.js';
 import { createOutput, type Output } from '../output.js';
 import { parseVerbosity } from '../verbosity.js';
@@ -105,6 +107,7 @@ export async function runProfile(args: string[], ctx: CommandContext): Promise<n
     throw new ProfileError('encryption is not available in Lifeboat yet',
       "set GPG_KEY='disabled' in the conf, or pass --disable-encryption");
   }
+  checkTargetScheme(settings.target.url);
   if (!existsSync(paths!.exclude)) writeFileSync(paths!.exclude, '', { mode: 0o600 });
 
   const tokens = expandBatch(batch, settings);
@@ -226,6 +229,14 @@ async function runScript(path: string, env: Record<string, string>, out: Output)
     if (result.output) out.error(`Output: ${result.output.replace(/\n$/, '')}`);
   }
   return code;
+}
+
+function checkTargetScheme(url: string): void {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
+  if (!scheme) throw new ProfileError(`TARGET '${redactUrl(url)}' is not a URL`, 'write it as scheme://..., e.g. TARGET=file:///srv/backups/host');
+  if (!supportedSchemes().includes(scheme)) {
+    throw new ProfileError(`TARGET uses the "${scheme}" scheme, which Lifeboat has no backend for`, `use one of: ${supportedSchemes().join(', ')}`);
+  }
 }
 
 function checkCommandLine(argv: string[], token: string): void {
