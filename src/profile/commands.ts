@@ -160,7 +160,7 @@ export function previewLine(invocation: DuplicityInvocation, settings: ProfileSe
   const g = globalPieces(settings);
   const G = `${g.archive.map(quoteWord).join(' ')} ${g.enc.map(quoteWord).join(' ')} ${g.sign.map(quoteWord).join(' ')} --verbosity '${g.verbosity}'  ${g.gpg.map(quoteWord).join(' ')}`;
   const filtered = command === 'status' || command === 'restore' || command === 'fetch';
-  const D = filtered ? invocation.duplParams.map((w) => ` ${quoteWord(w)}`).join('') : invocation.duplParams.map(quoteWord).join(' ');
+  const D = filtered ? invocation.duplParams.map((w) => ` ${quoteWord(w)}`).join('') : settings.duplParamsText;
   const Q = invocation.tail.map((w) => ` ${quoteWord(w)}`).join('');
   // duply's layout "V B  P C W G D  A X Q"; A (--use-agent) and X (--gpg-binary) are never used by Lifeboat
   return `${V} ${B}  ${P} duplicity ${W} ${G} ${D}   ${' '}${Q}`;

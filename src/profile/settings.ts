@@ -31,6 +31,8 @@ export interface ProfileSettings {
   maxFullBackups?: string;
   maxFullsWithIncrs?: string;
   duplParams: string[];
+  /** DUPL_PARAMS as written, for --preview (duply prints it raw) */
+  duplParamsText: string;
   duplPrecmd?: string;
   gpgOptions?: string;
   /** seconds a second run of this profile waits for the first */
@@ -71,7 +73,7 @@ export function settingsOf(conf: EvaluatedConf, paths: ProfilePaths, options: { 
     source: v.SOURCE, target, encryption, verbosity: v.VERBOSITY || '4', tempDir, archiveDir, archiveName,
     maxAge: v.MAX_AGE || undefined, maxFullBackups: v.MAX_FULL_BACKUPS || undefined,
     maxFullsWithIncrs: v.MAX_FULLS_WITH_INCRS || undefined,
-    duplParams: conf.duplParams, duplPrecmd: v.DUPL_PRECMD || undefined, gpgOptions: v.GPG_OPTS || undefined,
+    duplParams: conf.duplParams, duplParamsText: v.DUPL_PARAMS ?? '', duplPrecmd: v.DUPL_PRECMD || undefined, gpgOptions: v.GPG_OPTS || undefined,
     lockWaitSeconds, warnings,
   };
 }

@@ -154,7 +154,8 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
   let code: number;
   if (token === 'pre' || token === 'post') {
     const path = token === 'pre' ? paths.pre : paths.post;
-    code = state.preview ? previewHook(path, out) : await runScript(path, { ...env, ...confShellVars(state) }, out);
+    const sourced = hookState(path) === 'sourced';
+    code = state.preview ? previewHook(path, out) : await runScript(path, sourced ? { ...env, ...confShellVars(state) } : env, out);
   } else {
     const invocation = state.invocations.get(token)!;
     if (state.preview) {
