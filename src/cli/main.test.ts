@@ -16,7 +16,7 @@ test('main() prints help and the version', async () => {
 });
 
 test('main() rejects unknown commands and options with one line, a hint and exit 2', async () => {
-  for (const argv of [['frobnicate'], ['--frobnicate'], [], ['rdiff', '--frobnicate'], ['rdiff', 'sideways'], ['-v', 'loud', 'help']]) {
+  for (const argv of [['--frobnicate'], [], ['rdiff', '--frobnicate'], ['rdiff', 'sideways'], ['-v', 'loud', 'help']]) {
     const r = await runMain(argv);
     assert.equal(r.code, 2, argv.join(' '));
     const lines = r.stderr.trimEnd().split('\n');
@@ -25,6 +25,13 @@ test('main() rejects unknown commands and options with one line, a hint and exit
     assert.match(lines[1], /^hint: /);
     assert.equal(r.stdout, '');
   }
+});
+
+test('a lone unknown word is read as a profile without a command: duply exit 255, one line and a hint', async () => {
+  const r = await runMain(['frobnicate']);
+  assert.equal(r.code, 255);
+  assert.match(r.stderr, /^lifeboat: Missing or wrong parameters\. .*Your command was 'frobnicate'\.\nhint: .*lifeboat duplicity/);
+  assert.equal(r.stdout, '');
 });
 
 test('main() shows a stack trace only at debug verbosity', async () => {

@@ -23,6 +23,10 @@ Global options:
   -V, --version          print the version
 
 Commands available in this build:
+  PROFILE COMMAND[_COMMAND...] [OPTIONS]
+                         duply's command line: create, backup, bkp, full, incr, status, list,
+                         verify, verifyPath, restore, fetch, purge, purgeFull, purgeIncr,
+                         purgeAuto, cleanup, pre, post (see "lifeboat usage", docs/profiles.md)
   duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
                          collection-status, list-current-files, remove-older-than,
                          remove-all-but-n-full, remove-all-inc-of-but-n-full, cleanup
@@ -31,8 +35,9 @@ Commands available in this build:
                          scratch directory and compare: a real backup and restore check
   help                   show this help
 
-Exit codes are duplicity 0.8's: 0 success, 1 differences found, 2 command-line error,
-23 user or backend error, 30 unexpected error (a bug); see docs/exit-codes.md.
+Exit codes of "lifeboat duplicity" are duplicity 0.8's: 0 success, 1 differences found, 2 command-line error,
+23 user or backend error, 30 unexpected error (a bug); profile commands exit as duply does:
+0, 1 when a command failed, 255 when the profile or command line is wrong; see docs/exit-codes.md.
 `;
 
 export interface MainIo {
