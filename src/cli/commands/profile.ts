@@ -2,7 +2,7 @@
 // checks the profile, sources its conf with bash, expands the batch, then runs each command: pre/post
 // scripts, and duplicity actions as `lifeboat duplicity` child processes with duply's command lines.
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
-import { ProfileError, evaluateConf, DUPLY_VERSION } from '../../profile/conf.js';
+import { ProfileError, evaluateConf, DUPLY_VERSION, type EvaluatedConf } from '../../profile/conf.js';
 import { availableProfiles, createPlace, defaultLookupEnv, locateProfile, type ProfilePaths } from '../../profile/locate.js';
 import { settingsOf, type ProfileSettings } from '../../profile/settings.js';
 import { expandBatch, runBatch, type TokenContext } from '../../profile/batch.js';
@@ -79,7 +79,6 @@ export function classifyParameters(args: string[]): Parameters {
 }
 
 export async function runProfile(args: string[], ctx: CommandContext): Promise<number> {
-  const lookup = defaultLookupEnv();
   if (args.length === 1) {
     const [word] = args;
     if (USAGE_WORDS.has(word)) { ctx.out.result(profileUsage); return 0; }
@@ -92,46 +91,87 @@ export async function runProfile(args: string[], ctx: CommandContext): Promise<n
   if (VERSION_WORDS.has(batch)) { ctx.out.result(versionText()); return 0; }
   if (batch === 'create') return create(profile, ctx);
 
-  const params = classifyParameters(rest);
-  const paths = locateProfile(profile, lookup);
-  checkProfileDir(profile, paths, lookup);
-  const conf = await evaluateConf({ paths: paths!, batch, rest, env: process.env, version: version() });
-  if (conf.stdout) ctx.out.result(conf.stdout);
-  if (conf.stderr) ctx.writeStderr(conf.stderr);
-  const settings = settingsOf(conf, paths!, { disableEncryption: params.disableEncryption });
-  const out = profileOutput(ctx, settings);
-  out.info(`Using profile '${paths!.dir}'.`);
-  secureProfileDir(paths!, out);
-  for (const warning of settings.warnings) out.warning(`WARNING: ${warning}`);
-  if (settings.encryption.mode !== 'disabled') {
-    throw new ProfileError('encryption is not available in Lifeboat yet',
-      "set GPG_KEY='disabled' in the conf, or pass --disable-encryption");
-  }
-  checkTargetScheme(settings.target.url);
-  if (!existsSync(paths!.exclude)) writeFileSync(paths!.exclude, '', { mode: 0o600 });
+  const extra = profileCommands[batch];
+  if (extra) return (await extra())(await loadProfile(profile, batch, rest, ctx), ctx);
 
+  const loaded = await loadProfile(profile, batch, rest, ctx);
+  const { paths, settings, conf, out, params } = loaded;
   const tokens = expandBatch(batch, settings);
   // every command line is built and checked before the first command runs, so a bad option,
   // a missing parameter or an unreadable exclude file stops the run before anything is written
   const invocations = new Map<string, DuplicityInvocation>();
   for (const token of new Set(tokens)) {
     if (!(DUPLICITY_COMMANDS as readonly string[]).includes(token)) continue;
-    const invocation = duplicityInvocation({ command: token as DuplicityCommand, settings, paths: paths!, options: params.options, params: params.positionals });
+    const invocation = duplicityInvocation({ command: token as DuplicityCommand, settings, paths, options: params.options, params: params.positionals });
     checkCommandLine(argvOf(invocation), token);
     invocations.set(token, invocation);
   }
 
-  const release = params.preview ? undefined : await lockProfile(paths!.dir, settings.lockWaitSeconds, (l) => out.warning(l));
+  const release = params.preview ? undefined : await lockProfile(paths.dir, settings.lockWaitSeconds, (l) => out.warning(l));
   try {
     const ok = await runBatch(tokens, {
       preview: params.preview,
       skipped: (token) => out.notice(`\n--- Skipping command ${token.toUpperCase()} ! ---`),
-      execute: (token, context) => executeToken(token, context, { paths: paths!, settings, conf: conf.env, confVars: conf.vars, invocations, preview: params.preview, out, ctx }),
+      execute: (token, context) => executeToken(token, context, { paths, settings, conf: conf.env, confVars: conf.vars, invocations, preview: params.preview, out, ctx }),
     });
     return ok ? 0 : 1;
   } finally {
     await release?.();
   }
+}
+
+export interface LoadedProfile {
+  paths: ProfilePaths;
+  settings: ProfileSettings;
+  conf: EvaluatedConf;
+  out: Output;
+  params: Parameters;
+  /** the arguments after the command word, as given */
+  rest: string[];
+}
+
+/** A command of Lifeboat's own on a profile (drill, check, ...): gets the checked, loaded profile. */
+export type ProfileCommand = (profile: LoadedProfile, ctx: CommandContext) => Promise<number>;
+
+/** Lifeboat's commands beyond duply's; each loads lazily. They are not batch words. */
+const profileCommands: Record<string, () => Promise<ProfileCommand>> = {};
+
+/** Finds, checks and sources the profile, in duply's order (specs/duply.md §2.2, §5). */
+export async function loadProfile(profile: string, batch: string, rest: string[], ctx: CommandContext): Promise<LoadedProfile> {
+  const lookup = defaultLookupEnv();
+  const params = classifyParameters(rest);
+  const paths = locateProfile(profile, lookup);
+  checkProfileDir(profile, paths, lookup);
+  const conf = await evaluateConf({ paths, batch, rest, env: process.env, version: version() });
+  if (conf.stdout) ctx.out.result(conf.stdout);
+  if (conf.stderr) ctx.writeStderr(conf.stderr);
+  const settings = settingsOf(conf, paths, { disableEncryption: params.disableEncryption });
+  const out = profileOutput(ctx, settings);
+  out.info(`Using profile '${paths.dir}'.`);
+  secureProfileDir(paths, out);
+  for (const warning of settings.warnings) out.warning(`WARNING: ${warning}`);
+  if (settings.encryption.mode !== 'disabled') {
+    throw new ProfileError('encryption is not available in Lifeboat yet',
+      "set GPG_KEY='disabled' in the conf, or pass --disable-encryption");
+  }
+  checkTargetScheme(settings.target.url);
+  if (!existsSync(paths.exclude)) writeFileSync(paths.exclude, '', { mode: 0o600 });
+  return { paths, settings, conf, out, params, rest };
+}
+
+/**
+ * Runs one duplicity command of a profile as the batch would (for Lifeboat's own commands):
+ * the same command line, environment and output handling.
+ */
+export async function runProfileDuplicity(profile: LoadedProfile, command: DuplicityCommand, params: string[], options: string[], ctx: CommandContext, io?: { stdout(chunk: Buffer): void }): Promise<number> {
+  const invocation = duplicityInvocation({ command, settings: profile.settings, paths: profile.paths, options, params });
+  checkCommandLine(argvOf(invocation), command);
+  const env = { ...profile.conf.env, PROFILE: profile.paths.name, CONFDIR: profile.paths.dir, SOURCE: profile.settings.source, ...invocation.env };
+  return runLifeboatDuplicity(argvOf(invocation), env, profile.settings.duplPrecmd, {
+    inherit: false,
+    stdout: io?.stdout ?? ((chunk) => { void ctx.writeStdout(chunk); }),
+    stderr: (chunk) => ctx.writeStderr(chunk.toString()),
+  });
 }
 
 interface RunState {
