@@ -3,6 +3,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { ProfileError, type EvaluatedConf } from './conf.js';
 import type { ProfilePaths } from './locate.js';
+import { dumpSettingsOf, type DumpSettings } from '../dbdump/settings.js';
 
 export interface TargetCredentials {
   /** the URL duplicity gets: the password moved out of it, the user URL-encoded back in */
@@ -35,6 +36,8 @@ export interface ProfileSettings {
   duplParamsText: string;
   duplPrecmd?: string;
   gpgOptions?: string;
+  /** database dumps made before each backup; undefined when none is configured */
+  dumps?: DumpSettings;
   /** seconds a second run of this profile waits for the first */
   lockWaitSeconds: number;
   warnings: string[];
@@ -74,7 +77,7 @@ export function settingsOf(conf: EvaluatedConf, paths: ProfilePaths, options: { 
     maxAge: v.MAX_AGE || undefined, maxFullBackups: v.MAX_FULL_BACKUPS || undefined,
     maxFullsWithIncrs: v.MAX_FULLS_WITH_INCRS || undefined,
     duplParams: conf.duplParams, duplParamsText: v.DUPL_PARAMS ?? '', duplPrecmd: v.DUPL_PRECMD || undefined, gpgOptions: v.GPG_OPTS || undefined,
-    lockWaitSeconds, warnings,
+    lockWaitSeconds, warnings, dumps: dumpSettingsOf(v, v.SOURCE, conf.env),
   };
 }
 

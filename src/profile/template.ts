@@ -79,18 +79,31 @@ SOURCE='/path/of/source'
 ## an option Lifeboat does not understand stops the run with an error)
 #DUPL_PARAMS="$DUPL_PARAMS --put_your_options_here "
 
-## Databases: copying a live database's files gives a corrupt backup. Dump them in
-## the pre script (next to this conf; run before each backup), exclude the raw
-## directories in the exclude file, and back up the dumps:
-##   #!/bin/sh
-##   set -e
-##   mkdir -p /var/backups/db
-##   sudo -u postgres pg_dumpall > /var/backups/db/postgres.sql.tmp
-##   mv /var/backups/db/postgres.sql.tmp /var/backups/db/postgres.sql
-##   sqlite3 /srv/app/db.sqlite3 ".backup /var/backups/db/app.sqlite3"
-## Use "lifeboat PROFILE pre+bkp_post" to skip the backup when a dump fails.
-## The post script runs after the backup; both see CMD_PREV, CMD_NEXT, CMD_ERR,
-## PROFILE, CONFDIR, SOURCE, TARGET_URL_* in their environment.
+## Databases: copying a live database's files gives a corrupt backup. Lifeboat dumps
+## them before every backup (bkp, full, incr), checks each dump, and keeps the previous
+## good one when a dump fails (the run then exits 1). Exclude the raw directories
+## (/var/lib/postgresql, /var/lib/mysql) in the exclude file.
+## Restore one with: lifeboat PROFILE restore-db postgres:NAME [--time 3D] [--into NEWDB]
+# PostgreSQL: "all" (pg_dumpall) or database names (pg_dump custom format each)
+#DUMP_POSTGRES=all
+# run the PostgreSQL tools as this OS user when Lifeboat runs as root (default postgres;
+# empty: as root itself, with PGHOST/PGUSER/PGPASSWORD exported below)
+#DUMP_POSTGRES_OS_USER=postgres
+#export PGHOST=127.0.0.1 PGUSER=postgres
+# MySQL/MariaDB: "all" or database names (mysqldump --single-transaction)
+#DUMP_MYSQL=all
+# credentials in a MySQL option file, never on a command line
+#DUMP_MYSQL_DEFAULTS_FILE=/etc/mysql/debian.cnf
+# SQLite: database files (copied consistently while the application writes)
+#DUMP_SQLITE="/srv/app/db.sqlite3"
+#DUMP_SQLITE_TIMEOUT=60
+# where dumps go; must be inside SOURCE (default /var/backups/lifeboat)
+#DUMP_DIR=/var/backups/lifeboat
+
+## pre and post scripts (files named pre and post next to this conf) run before
+## and after each backup, e.g. to stop a service. Use "lifeboat PROFILE pre+bkp_post"
+## to skip the backup when pre fails. Both see CMD_PREV, CMD_NEXT, CMD_ERR, PROFILE,
+## CONFDIR, SOURCE, TARGET_URL_* in their environment.
 `;
 
 export const excludeTemplate = `# Lifeboat exclude file: duplicity's globbing filelist, one pattern per line.

@@ -12,6 +12,10 @@ import { runLifeboatDuplicity } from '../../profile/duplicity-child.js';
 import { lockProfile } from '../../profile/profile-lock.js';
 import { confTemplate, excludeTemplate, importantNote } from '../../profile/template.js';
 import { parseDuplicityArgv } from '../duplicity-argv.js';
+import { rawDirectoriesNotExcluded, runDumps } from '../../dbdump/run-dumps.js';
+import { dumpSpecs } from '../../dbdump/engines.js';
+import type { DumpSettings } from '../../dbdump/settings.js';
+import { formatBytes } from '../../pipeline/statistics.js';
 import { LifeboatError } from '../../errors/lifeboat-error.js';
 import { supportedSchemes } from '../../backend/registry.js';
 import { redactUrl } from '../../backend/url.js';
@@ -42,6 +46,8 @@ Commands:
   purgeIncr [N]     ... the incrementals of all but the N (MAX_FULLS_WITH_INCRS) newest chains
   purgeAuto         purge, purgeFull, purgeIncr for the settings that are set
   cleanup           list (with --force: delete) what failed runs left
+  restore-db ENGINE:NAME [--time T] [--into DB] [--force]
+                    load a database dump from the backup into a new database
   usage, version
 
 Batches: "_" runs the next command anyway, "+" only if the previous one succeeded, "-" only if it
@@ -134,7 +140,9 @@ export interface LoadedProfile {
 export type ProfileCommand = (profile: LoadedProfile, ctx: CommandContext) => Promise<number>;
 
 /** Lifeboat's commands beyond duply's; each loads lazily. They are not batch words. */
-const profileCommands: Record<string, () => Promise<ProfileCommand>> = {};
+const profileCommands: Record<string, () => Promise<ProfileCommand>> = {
+  'restore-db': async () => (await import('./profile/restore-db.js')).restoreDb,
+};
 
 /** Finds, checks and sources the profile, in duply's order (specs/duply.md §2.2, §5). */
 export async function loadProfile(profile: string, batch: string, rest: string[], ctx: CommandContext): Promise<LoadedProfile> {
@@ -156,6 +164,11 @@ export async function loadProfile(profile: string, batch: string, rest: string[]
   }
   checkTargetScheme(settings.target.url);
   if (!existsSync(paths.exclude)) writeFileSync(paths.exclude, '', { mode: 0o600 });
+  if (settings.dumps) {
+    for (const dir of rawDirectoriesNotExcluded(settings.dumps, settings.source, paths.exclude, settings.duplParams)) {
+      out.warning(`WARNING: ${dir} is backed up as raw files although its databases are dumped; a live copy of it is useless. Add "- ${dir}" to ${paths.exclude}.`);
+    }
+  }
   return { paths, settings, conf, out, params, rest };
 }
 
@@ -199,9 +212,13 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
   } else {
     const invocation = state.invocations.get(token)!;
     if (state.preview) {
+      if (['bkp', 'full', 'incr'].includes(token) && settings.dumps) {
+        for (const spec of dumpSpecs(settings.dumps)) out.result(`# dump ${spec.label} to ${spec.finalPath}\n`);
+      }
       out.result(previewLine(invocation, settings, token as DuplicityCommand) + '\n');
       code = 0;
     } else {
+      const dumpFailure = ['bkp', 'full', 'incr'].includes(token) && settings.dumps ? await dumpDatabases(settings.dumps, out, state.ctx) : false;
       const interactive = state.ctx.stderrIsTty && ['bkp', 'full', 'incr', 'restore', 'fetch'].includes(token);
       const argv = interactive ? [...argvOf(invocation), '--progress'] : argvOf(invocation);
       code = await runLifeboatDuplicity(argv, { ...env, ...invocation.env }, settings.duplPrecmd, {
@@ -209,6 +226,8 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
         stdout: (chunk) => { void state.ctx.writeStdout(chunk); },
         stderr: (chunk) => state.ctx.writeStderr(chunk.toString()),
       });
+      // the backup ran with the previous good dump; the run still reports the failed dump
+      if (code === 0 && dumpFailure) code = 1;
     }
   }
   const finished = Date.now();
@@ -248,6 +267,14 @@ function confShellVars(state: RunState): Record<string, string> {
   };
   if (state.confVars.GPG_KEY !== undefined) vars.GPG_KEY = state.confVars.GPG_KEY;
   return vars;
+}
+
+/** Runs the configured dumps; true when one failed (each failure already reported on stderr). */
+async function dumpDatabases(dumps: DumpSettings, out: Output, ctx: CommandContext): Promise<boolean> {
+  const report = await runDumps(dumps);
+  for (const done of report.done) out.notice(`Dumped ${done.label} to ${done.path} (${formatBytes(done.bytes)})`);
+  for (const failure of report.failures) ctx.writeStderr(`lifeboat: ${failure.message}\n${failure.hint ? `hint: ${failure.hint}\n` : ''}`);
+  return report.failures.length > 0;
 }
 
 function previewHook(path: string, out: Output): number {
