@@ -46,7 +46,7 @@ export class S3Backend implements Backend {
     do {
       // Delimiter: a target's files only, not those of a target nested under its prefix
       const page = await client.send(new ListObjectsV2Command({ Bucket: location.bucket, Prefix, Delimiter: '/', ContinuationToken }), { abortSignal: options.signal })
-        .catch((err) => { throw this.#classify(err, 'list', location.keyPrefix); });
+        .catch((err) => { throw this.#classify(err, 'list', ''); });
       for (const object of page.Contents ?? []) {
         const name = object.Key?.slice(location.keyPrefix.length);
         if (name) yield { name, size: object.Size ?? 0 };
