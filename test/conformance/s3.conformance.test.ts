@@ -77,6 +77,18 @@ describe('s3 backend against s3rver', () => {
     await backend.close();
   });
 
+  it('reports a wrong secret as an auth error (s3rver checks signatures here)', async () => {
+    const wrong = `${server.secretAccessKey}-wrong`;
+    const backend = await openBackend('boto3+s3://conformance/x', { env: { ...server.env(), AWS_SECRET_ACCESS_KEY: wrong }, options: options() });
+    await assert.rejects(backend.put('f', generatedSource(10, 'x')), (err: unknown) => {
+      assert.ok(err instanceof BackendError && err.kind === 'auth', String(err));
+      assert.match(err.message, /SignatureDoesNotMatch/);
+      assert.ok(!`${err.message}\n${err.hint}`.includes(wrong), 'no secret in the message');
+      return true;
+    });
+    await backend.close();
+  });
+
   it('reports an unknown key as an auth error that names no secret', async () => {
     const env = { ...server.env(), AWS_ACCESS_KEY_ID: 'LBUNKNOWNKEY' };
     const backend: Backend = await openBackend('boto3+s3://conformance/x', { env, options: options() });

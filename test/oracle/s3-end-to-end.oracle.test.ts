@@ -3,7 +3,7 @@
 // the real duplicity 0.8 (its boto3 backend, pointed at s3rver with --s3-endpoint-url) both restore
 // it, and Lifeboat restores what duplicity adds to the chain. Failing runs (unknown key, missing
 // bucket, a secret in the URL) must end with a clear error and print no secret.
-// s3rver checks key ids but not SigV4 signatures, so a wrong key id stands in for a wrong secret.
+// s3rver is fronted by a SigV4 check (test/support/s3rver.ts), so both clients' signatures are checked.
 // DEBUG_ORACLE=1 prints every command with its output.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -125,6 +125,14 @@ test('failing S3 runs end with a clear error and print no secret', async () => {
   const assertNoSecret = (r: Run) => {
     assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `the secret appears in the output of ${r.command}:\n${r.stdout}${r.stderr}`);
   };
+
+  const wrongSecret = `${secret}x`;
+  const badSecret = await lifeboat(['full', '--archive-dir', fresh('cache'), source, 'boto3+s3://backups/denied'],
+    env({ AWS_SECRET_ACCESS_KEY: wrongSecret }));
+  assertNoSecret(badSecret);
+  assert.ok(!badSecret.stderr.includes(wrongSecret) && !badSecret.stdout.includes(wrongSecret), badSecret.stderr);
+  assert.equal(badSecret.code, 51, `permission denied exit code:\n${badSecret.stderr}`);
+  assert.match(badSecret.stderr, /SignatureDoesNotMatch/);
 
   const unknownKey = await lifeboat(['full', '--archive-dir', fresh('cache'), source, 'boto3+s3://backups/denied'],
     env({ AWS_ACCESS_KEY_ID: 'LBNOSUCHKEY' }));

@@ -1,17 +1,23 @@
 // s3rver (npm), the S3 server the S3 tests run against: started in this process on 127.0.0.1 with
 // an ephemeral port and a temporary directory, with a key pair made up for the run (the built-in
 // S3RVER/S3RVER pair is revoked, so a wrong key or secret is refused as real S3 refuses it).
+// s3rver checks key ids but not SigV4 signatures; a check in front of it does (header-signed
+// requests: canonical request from the raw path, query and signed headers, the payload hash the
+// client declared), so a wrong secret is refused with SignatureDoesNotMatch as S3 refuses it.
 // It records every request's method, path and query names, so tests can see what a client sent.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
 
-interface KoaContext { method: string; path: string; query: Record<string, unknown>; status: number }
+interface KoaContext {
+  method: string; path: string; query: Record<string, unknown>; status: number;
+  req: { url?: string; headers: Record<string, string | string[] | undefined> };
+}
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance {
   middleware: Middleware[];
@@ -40,6 +46,7 @@ export interface S3Server {
 
 export async function startS3rver(buckets: string[] = ['lifeboat-test']): Promise<S3Server> {
   const S3rver = require('s3rver') as S3rverClass;
+  const S3Error = require('s3rver/lib/models/error.js') as new (code: string, message: string) => Error;
   const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: Account };
   const directory = mkdtempSync(join(tmpdir(), 'lifeboat-s3rver-'));
   const accessKeyId = `LBTEST${randomBytes(6).toString('hex').toUpperCase()}`;
@@ -56,9 +63,14 @@ export async function startS3rver(buckets: string[] = ['lifeboat-test']): Promis
     const entry: RecordedRequest = { method: ctx.method, path: ctx.path, query: Object.keys(ctx.query), status: 0 };
     requests.push(entry);
     try {
+      if (!signatureMatches(ctx, accessKeyId, secretAccessKey)) {
+        throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+      }
       await next();
-    } finally {
       entry.status = ctx.status;
+    } catch (err) {
+      entry.status = (err as { status?: number }).status ?? 500;
+      throw err;
     }
   });
   const address = await server.run();
@@ -79,4 +91,42 @@ export async function startS3rver(buckets: string[] = ['lifeboat-test']): Promis
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** SigV4 (Authorization header form) for our one key pair; other key ids are left to s3rver to refuse. */
+function signatureMatches(ctx: KoaContext, accessKeyId: string, secret: string): boolean {
+  const header = ctx.req.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('AWS4-HMAC-SHA256 ')) return true;
+  const fields = new Map([...header.slice(17).matchAll(/(\w+)=([^,\s]+)/g)].map((m) => [m[1], m[2]]));
+  const [keyId, ...scopeParts] = (fields.get('Credential') ?? '').split('/');
+  if (keyId !== accessKeyId) return true;
+  const signedHeaders = (fields.get('SignedHeaders') ?? '').split(';');
+  const headerValue = (name: string) => {
+    const v = ctx.req.headers[name];
+    return (Array.isArray(v) ? v.join(',') : v ?? '').trim().replace(/\s+/g, ' ');
+  };
+  const rawUrl = ctx.req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const query = (q < 0 ? '' : rawUrl.slice(q + 1)).split('&').filter((p) => p !== '').map((pair) => {
+    const eq = pair.indexOf('=');
+    const [k, v] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    return [strictEncode(decodeURIComponent(k)), strictEncode(decodeURIComponent(v))];
+  }).sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&');
+  const canonical = [
+    ctx.method, path, query,
+    signedHeaders.map((name) => `${name}:${headerValue(name)}\n`).join(''),
+    signedHeaders.join(';'),
+    headerValue('x-amz-content-sha256'),
+  ].join('\n');
+  const scope = scopeParts.join('/');
+  const toSign = ['AWS4-HMAC-SHA256', headerValue('x-amz-date'), scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
+  let key: Buffer = Buffer.from(`AWS4${secret}`);
+  for (const part of scopeParts) key = createHmac('sha256', key).update(part).digest();
+  return createHmac('sha256', key).update(toSign).digest('hex') === fields.get('Signature');
+}
+
+/** RFC 3986 unreserved characters stay, everything else is %XX (SigV4's URI encoding) */
+function strictEncode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
