@@ -3,6 +3,7 @@
 // Then what only S3 has: the requests a failed multipart upload leaves behind.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
 import { openBackend } from '../../src/backend/registry.js';
 import { BackendError } from '../../src/backend/errors.js';
 import type { Backend } from '../../src/backend/types.js';
@@ -65,6 +66,91 @@ describe('s3 backend against s3rver', () => {
     const names: string[] = [];
     for await (const { name } of backend.list()) names.push(name);
     assert.deepEqual(names, []);
+    await backend.close();
+  });
+
+  /** the names listed under a backend */
+  async function listed(backend: Backend): Promise<string[]> {
+    const names: string[] = [];
+    for await (const { name } of backend.list()) names.push(name);
+    return names;
+  }
+
+  it('aborts a multipart upload whose source is shorter or longer than announced', async () => {
+    const backend = await openBackend('boto3+s3://conformance/lengths', { env: server.env(), options: options() });
+    for (const [label, given] of [['short', 8], ['long', 13]] as const) {
+      const before = server.requests.length;
+      const data = generatedSource(given * 1024 * 1024, label);
+      await assert.rejects(backend.put(`${label}.vol`, { size: 11 * 1024 * 1024, open: data.open }),
+        (err: unknown) => err instanceof BackendError && /the source (ended after|gave more than)/.test(err.message));
+      const sent = server.requests.slice(before);
+      assert.ok(sent.some((r) => r.method === 'DELETE' && r.query.includes('uploadId')), `${label}: the upload was aborted`);
+      assert.ok(!sent.some((r) => r.method === 'POST' && r.query.includes('uploadId')), `${label}: and never completed`);
+    }
+    assert.deepEqual(await listed(backend), []);
+    await backend.close();
+  });
+
+  it('aborts a multipart upload when the caller aborts, and completes nothing', async () => {
+    const backend = await openBackend('boto3+s3://conformance/cancelled', { env: server.env(), options: options() });
+    const before = server.requests.length;
+    const controller = new AbortController();
+    server.inject = (r) => {
+      // cancel while the second part is on its way
+      if (r.method === 'PUT' && r.query.includes('partNumber') && r.path.endsWith('/big.vol')) controller.abort();
+      return undefined;
+    };
+    try {
+      await assert.rejects(backend.put('big.vol', generatedSource(16 * 1024 * 1024, 'cancel'), { signal: controller.signal }),
+        (err: unknown) => err instanceof BackendError && /cancelled/.test(err.message));
+    } finally {
+      server.inject = undefined;
+    }
+    const sent = server.requests.slice(before);
+    assert.ok(sent.some((r) => r.method === 'DELETE' && r.query.includes('uploadId')), 'the upload was aborted');
+    assert.ok(!sent.some((r) => r.method === 'POST' && r.query.includes('uploadId')), 'and never completed');
+    assert.deepEqual(await listed(backend), []);
+    await backend.close();
+  });
+
+  it('retries a part the server fails once, and stores the right bytes', async () => {
+    const backend = await openBackend('boto3+s3://conformance/part-retry', { env: server.env(), options: options() });
+    let failed = 0;
+    server.inject = (r) => (r.method === 'PUT' && r.query.includes('partNumber') && failed++ === 1 ? 'ServiceUnavailable' : undefined);
+    const source = generatedSource(12 * 1024 * 1024 + 5, 'retry');
+    try {
+      await backend.put('vol', source);
+    } finally {
+      server.inject = undefined;
+    }
+    assert.ok(failed >= 4, 'three parts and one answered 503');
+    const digest = (stream: NodeJS.ReadableStream) => new Promise<string>((resolve, reject) => {
+      const hash = createHash('sha256');
+      stream.on('data', (c: Buffer) => hash.update(c)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
+    });
+    assert.equal(await backend.read('vol', digest), await digest(source.open()));
+    await backend.close();
+  });
+
+  it('gives transient errors for 503, 500 and a dropped connection, and stores nothing', async () => {
+    const backend = await openBackend('boto3+s3://conformance/faults', { env: server.env(), options: options() });
+    for (const fault of ['ServiceUnavailable', 'InternalError', 'SlowDown', 'drop'] as const) {
+      server.inject = (r) => (r.method === 'PUT' ? fault : undefined);
+      try {
+        await assert.rejects(backend.put('vol', generatedSource(1024 * 1024, fault)),
+          (err: unknown) => err instanceof BackendError && err.kind === 'transient', fault);
+      } finally {
+        server.inject = undefined;
+      }
+    }
+    server.inject = (r) => (r.method === 'GET' ? 'drop' : undefined);
+    try {
+      const listing = async () => { for await (const _ of backend.list()) { /* nothing */ } };
+      await assert.rejects(listing(), (err: unknown) => err instanceof BackendError && err.kind === 'transient');
+    } finally {
+      server.inject = undefined;
+    }
+    assert.deepEqual(await listed(backend), []);
     await backend.close();
   });
 

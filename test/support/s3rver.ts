@@ -16,7 +16,8 @@ const require = createRequire(import.meta.url);
 
 interface KoaContext {
   method: string; path: string; query: Record<string, unknown>; status: number;
-  req: { url?: string; headers: Record<string, string | string[] | undefined> };
+  req: { url?: string; headers: Record<string, string | string[] | undefined>; socket: { destroy(): void } };
+  respond: boolean;
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInstance {
@@ -29,6 +30,9 @@ interface Account { createKeyPair(id: string, secret: string): void; revokeAcces
 
 export interface RecordedRequest { method: string; path: string; query: string[]; status: number }
 
+/** A fault for one request: an S3 error code to answer with, or 'drop' to cut the connection. */
+export type Fault = 'drop' | 'ServiceUnavailable' | 'InternalError' | 'SlowDown' | undefined;
+
 export interface S3Server {
   /** http://127.0.0.1:PORT */
   endpoint: string;
@@ -39,6 +43,8 @@ export interface S3Server {
   secretAccessKey: string;
   /** every request so far, in arrival order */
   requests: RecordedRequest[];
+  /** when set, asked before each request is served */
+  inject?: (request: RecordedRequest) => Fault;
   /** the environment a client needs: the key pair, a region, nothing else of AWS_* */
   env(base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   close(): Promise<void>;
@@ -66,6 +72,14 @@ export async function startS3rver(buckets: string[] = ['lifeboat-test']): Promis
       if (!signatureMatches(ctx, accessKeyId, secretAccessKey)) {
         throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
       }
+      const fault = result.inject?.(entry);
+      if (fault === 'drop') {
+        entry.status = -1;
+        ctx.respond = false;
+        ctx.req.socket.destroy();
+        return;
+      }
+      if (fault) throw new S3Error(fault, `injected ${fault}`);
       await next();
       entry.status = ctx.status;
     } catch (err) {
@@ -74,7 +88,7 @@ export async function startS3rver(buckets: string[] = ['lifeboat-test']): Promis
     }
   });
   const address = await server.run();
-  return {
+  const result: S3Server = {
     endpoint: `http://127.0.0.1:${address.port}`,
     bucket: buckets[0],
     directory,
@@ -91,6 +105,7 @@ export async function startS3rver(buckets: string[] = ['lifeboat-test']): Promis
       rmSync(directory, { recursive: true, force: true });
     },
   };
+  return result;
 }
 
 /** SigV4 (Authorization header form) for our one key pair; other key ids are left to s3rver to refuse. */
