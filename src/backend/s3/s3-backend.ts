@@ -65,7 +65,7 @@ export class S3Backend implements Backend {
     const onAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const input = source.open();
-    const counted = new ExactLength(source.size, name);
+    const counted = new ExactLength(source.size, `S3 put ${this.#what(name)}`);
     let sourceError: unknown;
     let settled = false;
     // noted synchronously, before the failure reaches the request as an abort
