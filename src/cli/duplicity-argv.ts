@@ -110,7 +110,7 @@ const known: Record<string, OptionSpec> = {
 // duplicity 0.8.22's backend options: each backend reads the ones it knows from BackendContext.options
 const backendFlags = [
   's3-use-new-style', 's3-european-buckets', 's3-unencrypted-connection', 's3-use-rrs', 's3-use-ia',
-  's3-use-onezone-ia', 's3-use-glacier', 's3-use-deep-archive', 's3-use-server-side-encryption',
+  's3-use-onezone-ia', 's3-use-glacier', 's3-use-glacier-ir', 's3-use-deep-archive', 's3-use-server-side-encryption',
   's3-use-server-side-kms-encryption', 's3-use-multiprocessing', 'ssh-askpass', 'ssl-no-check-certificate',
   'use-scp', 'b2-hide-files',
 ];

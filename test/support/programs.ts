@@ -27,3 +27,19 @@ export function requireProgram(t: TestContext, name: string, debianPackage = nam
   t.skip(message);
   return false;
 }
+
+/** Like requireProgram, for a Python module that a program needs (duplicity's boto3 backend). */
+export function requirePythonModule(t: TestContext, module: string, debianPackage: string): boolean {
+  const key = `python3:${module}`;
+  let ok = found.get(key);
+  if (ok === undefined) {
+    ok = spawnSync('python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+    found.set(key, ok);
+  }
+  if (ok) return true;
+  const message = `the Python module ${module} is not installed (Debian package "${debianPackage}"): this oracle test cannot run`;
+  if (isCi()) throw new Error(`${message}; CI=true forbids skipping it`);
+  process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
+  t.skip(message);
+  return false;
+}
