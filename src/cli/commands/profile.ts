@@ -142,6 +142,7 @@ export type ProfileCommand = (profile: LoadedProfile, ctx: CommandContext) => Pr
 /** Lifeboat's commands beyond duply's; each loads lazily. They are not batch words. */
 const profileCommands: Record<string, () => Promise<ProfileCommand>> = {
   'restore-db': async () => (await import('./profile/restore-db.js')).restoreDb,
+  drill: async () => (await import('./profile/drill.js')).drill,
 };
 
 /** Finds, checks and sources the profile, in duply's order (specs/duply.md §2.2, §5). */
