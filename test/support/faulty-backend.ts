@@ -4,6 +4,7 @@
 //   faulty.fail({ op: 'put', call: 2, kind: 'transient', retryAfterMs: 50 }); // the 2nd put fails once
 //   faulty.fail({ op: 'put', kind: 'transient', when: 'after' });             // stored, but reported failed
 //   faulty.dropPut({ afterBytes: 1000 });   // the next put's data stream breaks after 1000 bytes
+//   faulty.dropRead({ afterBytes: 1000 });  // the next read's body breaks after 1000 bytes
 //   faulty.delay('put', 200);               // every put waits 200 ms first (abortable)
 // It records every call (op, name, start and end times, outcome) and the most calls ever in flight.
 import { Transform, type Readable } from 'node:stream';
@@ -50,6 +51,7 @@ export class FaultyBackend implements Backend {
   readonly #rules: ActiveRule[] = [];
   readonly #delays = new Map<Operation | 'any', number>();
   readonly #drops: { afterBytes: number; kind: BackendErrorKind }[] = [];
+  readonly #readDrops: { afterBytes: number; kind: BackendErrorKind }[] = [];
   #inFlight = 0;
   #maxInFlight = 0;
 
@@ -90,6 +92,12 @@ export class FaultyBackend implements Backend {
     return this;
   }
 
+  /** the next read's body breaks after afterBytes bytes, as a connection dropped mid-download would */
+  dropRead(options: { afterBytes: number; kind?: BackendErrorKind }): this {
+    this.#readDrops.push({ afterBytes: options.afterBytes, kind: options.kind ?? 'transient' });
+    return this;
+  }
+
   callsOf(op: Operation): CallRecord[] {
     return this.calls.filter((c) => c.op === op);
   }
@@ -118,13 +126,17 @@ export class FaultyBackend implements Backend {
   put(name: string, source: PutSource, options: OperationOptions = {}): Promise<void> {
     return this.#run('put', name, [name], options.signal, () => {
       const drop = this.#drops.shift();
-      const wrapped = drop ? { size: source.size, open: () => breakAfter(source.open(), drop.afterBytes, drop.kind, name) } : source;
+      const wrapped = drop ? { size: source.size, open: () => breakAfter(source.open(), drop.afterBytes, drop.kind, `put ${name}`) } : source;
       return this.#inner.put(name, wrapped, options);
     });
   }
 
   read<T>(name: string, consume: (body: Readable) => Promise<T>, options: OperationOptions = {}): Promise<T> {
-    return this.#run('read', name, [name], options.signal, () => this.#inner.read(name, consume, options));
+    return this.#run('read', name, [name], options.signal, () => {
+      const drop = this.#readDrops.shift();
+      const broken = drop ? (body: Readable) => consume(breakAfter(body, drop.afterBytes, drop.kind, `read ${name}`)) : consume;
+      return this.#inner.read(name, broken, options);
+    });
   }
 
   delete(names: readonly string[], options: OperationOptions = {}): Promise<void> {
@@ -197,7 +209,7 @@ function outcomeOf(err: unknown): CallRecord['outcome'] {
 }
 
 /** Passes afterBytes bytes, then fails the stream as a connection reset would. */
-function breakAfter(stream: Readable, afterBytes: number, kind: BackendErrorKind, name: string): Readable {
+function breakAfter(stream: Readable, afterBytes: number, kind: BackendErrorKind, what: string): Readable {
   let passed = 0;
   const cut = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -209,7 +221,7 @@ function breakAfter(stream: Readable, afterBytes: number, kind: BackendErrorKind
       }
       if (room > 0) this.push(chunk.subarray(0, room));
       passed = afterBytes;
-      done(new BackendError(kind, `put ${name}: connection dropped after ${afterBytes} bytes (injected)`));
+      done(new BackendError(kind, `${what}: connection dropped after ${afterBytes} bytes (injected)`));
     },
   });
   stream.on('error', (err) => cut.destroy(err));
