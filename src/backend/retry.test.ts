@@ -242,3 +242,48 @@ describe('retry policy', () => {
     assert.equal(parseRetryAfter(undefined), undefined);
   });
 });
+
+describe('openBackend', () => {
+  it('wraps every backend (file:// too) in retry, logged through the context, and the connection limit', async () => {
+    const lines: string[] = [];
+    const backend = await openBackend(`file://${join(dir, 'opened')}`, {
+      env: {}, options: new Map([['num-retries', '2'], ['backend-retry-delay', '0']]), log: (l) => lines.push(l),
+    });
+    // the source's first stream breaks as a dropped connection would: the put is retried
+    let opens = 0;
+    const data = randomBytes(100_000);
+    await backend.put('vol1', {
+      size: data.length,
+      open: () => {
+        opens++;
+        if (opens > 1) return Readable.from([data]);
+        return new Readable({ read() { this.destroy(new BackendError('transient', 'connection reset (test)')); } });
+      },
+    });
+    assert.equal(opens, 2);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^put vol1 at file:\/\/.*opened: attempt 1 of 2 failed \(connection reset \(test\)\); trying again in 0\.0 s$/);
+
+    // the limit: file:// allows 2 operations at once; the third put waits for a slot
+    let open = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const held = (): PutSource => ({
+      size: 1,
+      open: () => {
+        most = Math.max(most, ++open);
+        return new Readable({ read() { releases.push(() => { open--; this.push('x'); this.push(null); }); } });
+      },
+    });
+    let finished = false;
+    const puts = Promise.all([1, 2, 3, 4].map((i) => backend.put(`held${i}`, held()))).finally(() => { finished = true; });
+    while (!finished) {
+      // each tick lets the held uploads finish, after the waiting ones had their chance to start
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      releases.splice(0).forEach((release) => release());
+    }
+    await puts;
+    assert.equal(most, backend.capabilities.connections);
+    assert.equal(most, 2);
+  });
+});
