@@ -1,8 +1,10 @@
 // A cap on how many operations run against a backend at once: servers limit sessions (SFTP's
 // MaxSessions, rclone's remotes), and a cloud store is faster with a few streams than with many.
-// An operation holds its slot until it has finished: a read until its consume has returned, a list
-// until the iteration ends or is abandoned (break, return, throw). Waiting operations start in the
-// order they asked.
+// A put or delete holds its slot until it has finished, a list until the iteration ends or is
+// abandoned (break, return, throw). A read holds its slot until its data starts to flow (consume is
+// called): restore merges every set of a chain at once, so it keeps one download open per set, and
+// a limit that counted open downloads would wait forever on a chain longer than the limit.
+// Waiting operations start in the order they asked.
 import type { Readable } from 'node:stream';
 import type { Backend, OperationOptions, PutSource } from './types.js';
 
@@ -44,8 +46,16 @@ class LimitedBackend implements Backend {
     return this.#holding(options.signal, () => this.#inner.put(name, source, options));
   }
 
-  read<T>(name: string, consume: (body: Readable) => Promise<T>, options: OperationOptions = {}): Promise<T> {
-    return this.#holding(options.signal, () => this.#inner.read(name, consume, options));
+  async read<T>(name: string, consume: (body: Readable) => Promise<T>, options: OperationOptions = {}): Promise<T> {
+    const release = await this.#slots.acquire(options.signal);
+    try {
+      return await this.#inner.read(name, (body) => {
+        release();
+        return consume(body);
+      }, options);
+    } finally {
+      release();
+    }
   }
 
   delete(names: readonly string[], options: OperationOptions = {}): Promise<void> {

@@ -33,8 +33,8 @@ export interface Backend {
   /**
    * `consume` may run more than once: withRetry calls read again, with a fresh body from the start,
    * when the read fails with a transient BackendError (a backend destroys the body with one when the
-   * connection drops mid-file). So consume must be idempotent, and it must not wait for another
-   * operation on the same backend: withLimit holds the read's slot until consume returns.
+   * connection drops mid-file). So consume must be idempotent. withLimit counts a read until consume
+   * is called, so several downloads may stream at once (restore reads every set of a chain together).
    */
   read<T>(name: string, consume: (body: Readable) => Promise<T>, options?: OperationOptions): Promise<T>;
   /** a missing name is not an error */

@@ -60,3 +60,23 @@ test('bad retry options get a one-line usage error before anything is written', 
   }
   assert.throws(() => readdirSync(target), { code: 'ENOENT' });
 });
+
+test('a chain with more sets than the backend has connections restores (one download per set at once)', async () => {
+  const source = join(dir, 'chain-src');
+  mkdirSync(source);
+  const target = join(dir, 'chain-target');
+  const url = `file://${target}`;
+  const common = ['--no-encryption', '--archive-dir', join(dir, 'chain-cache'), '--name', 'x'];
+  // file:// allows 2 operations at once; full + 3 incrementals, each set's volume bigger than a stream buffer
+  for (let run = 0; run < 4; run++) {
+    writeFileSync(join(source, 'changing'), randomBytes(1 << 20));
+    writeFileSync(join(source, `added-${run}`), randomBytes(512 * 1024));
+    const r = await lifeboat(run === 0 ? 'full' : 'incremental', ...common, source, url);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.equal(readdirSync(target).filter((n) => n.endsWith('.manifest')).length, 4);
+  const restored = join(dir, 'chain-restored');
+  const r = await lifeboat('restore', ...common, url, restored);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(digest(restored), digest(source));
+});
