@@ -103,6 +103,22 @@ describe('upload queue', () => {
     await assert.rejects(readdir(target), { code: 'ENOENT' });
     await assert.rejects(queue.finish(), /stopped/);
   });
+
+  it('the caller\'s abort stops a running upload and finish() reports it', async () => {
+    const { target, spool, faulty } = await fresh();
+    faulty.delay('put', 5000);
+    const controller = new AbortController();
+    const queue = new UploadQueue({ backend: faulty, signal: controller.signal });
+    await writeFile(join(spool, 'a'), 'a');
+    await queue.add({ name: 'a', path: join(spool, 'a'), size: 1 });
+    const interrupted = new Error('Interrupted');
+    setTimeout(() => controller.abort(interrupted), 30);
+    const started = performance.now();
+    await assert.rejects(queue.finish(), (err) => err === interrupted);
+    assert.ok(performance.now() - started < 2000);
+    assert.deepEqual(await readdir(spool), []);
+    await assert.rejects(readdir(target), { code: 'ENOENT' });
+  });
 });
 
 describe('backup with background uploads', () => {

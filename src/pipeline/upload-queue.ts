@@ -44,7 +44,11 @@ export class UploadQueue<J extends UploadJob = UploadJob> {
     this.#options = options;
     this.#maxQueued = Math.max(1, options.maxQueued ?? 2);
     this.#parallel = Math.max(1, Math.min(options.parallel ?? 1, this.#maxQueued));
-    this.#signal = options.signal ? AbortSignal.any([options.signal, this.#stop.signal]) : this.#stop.signal;
+    // uploads stop when the caller aborts or when one of them fails
+    const outer = options.signal;
+    if (outer?.aborted) this.#stop.abort(outer.reason);
+    else outer?.addEventListener('abort', () => this.#stop.abort(outer.reason), { once: true });
+    this.#signal = this.#stop.signal;
   }
 
   /** files not yet stored: uploading or waiting */
