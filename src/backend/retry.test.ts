@@ -86,6 +86,28 @@ describe('withRetry', () => {
     assert.equal(runs, 1);
   });
 
+  it('does not send again a put whose own data failed, however the backend classified it', async () => {
+    const { faulty } = target();
+    let attempts = 0;
+    const careless = Object.create(faulty, {
+      put: {
+        value: async (_name: string, src: PutSource) => {
+          attempts++;
+          try {
+            for await (const _ of src.open()) { /* upload */ }
+          } catch (err) {
+            throw new BackendError('transient', 'upload failed', { cause: err });
+          }
+        },
+      },
+    });
+    const { policy, waits } = fakeClock();
+    const broken: PutSource = { size: 10, open: () => new Readable({ read() { this.destroy(new Error('EIO: spool unreadable')); } }) };
+    await assert.rejects(withRetry(careless, policy).put('x', broken), /^BackendError: upload failed$/);
+    assert.equal(attempts, 1);
+    assert.deepEqual(waits, []);
+  });
+
   it('gives up after maxAttempts with the count in the message', async () => {
     const { faulty } = target();
     faulty.fail({ op: 'delete', kind: 'transient', times: 10 });

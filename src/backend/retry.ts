@@ -130,11 +130,23 @@ class RetryingBackend implements Backend {
     await this.#attempt('put', name, options.signal, async () => {
       // each attempt reads the source from its start; streams a failed attempt left open are closed
       const opened: Readable[] = [];
-      const fresh: PutSource = { size: source.size, open: () => { const s = source.open(); opened.push(s); return s; } };
+      let sourceError: unknown;
+      const fresh: PutSource = {
+        size: source.size,
+        open: () => {
+          const stream = source.open();
+          stream.once('error', (err) => { sourceError ??= err; });
+          opened.push(stream);
+          return stream;
+        },
+      };
       try {
         await this.#inner.put(name, fresh, options);
       } catch (err) {
         for (const s of opened) s.destroy();
+        // our own data failed (a spool file unreadable), not the target: however the backend
+        // classified it, sending it again cannot help
+        if (sourceError !== undefined && !(sourceError instanceof BackendError)) throw new FinalError(err);
         throw err;
       }
     });
@@ -159,6 +171,7 @@ class RetryingBackend implements Backend {
       try {
         return await run();
       } catch (err) {
+        if (err instanceof FinalError) throw err.error;
         await this.#beforeNextAttempt(err, attempt, operation, name, signal);
       }
     }
@@ -184,6 +197,11 @@ class RetryingBackend implements Backend {
     policy.onRetry?.({ operation, name, displayUrl: this.#inner.displayUrl, attempt, maxAttempts: policy.maxAttempts, delayMs, error: err });
     await (policy.sleep ?? sleep)(delayMs, signal);
   }
+}
+
+/** Carries an error that must not be retried through #attempt. */
+class FinalError {
+  constructor(readonly error: unknown) {}
 }
 
 /** Waits ms, or rejects with the signal's reason as soon as it aborts. */
