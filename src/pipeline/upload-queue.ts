@@ -39,6 +39,8 @@ export class UploadQueue<J extends UploadJob = UploadJob> {
   readonly #running = new Set<Promise<void>>();
   #failure: { error: unknown } | undefined;
   #wakeUp: (() => void)[] = [];
+  /** deletions of dropped files, awaited before add/finish/abort report back */
+  #removals: Promise<unknown> = Promise.resolve();
 
   constructor(options: UploadQueueOptions<J>) {
     this.#options = options;
@@ -70,25 +72,28 @@ export class UploadQueue<J extends UploadJob = UploadJob> {
     this.#waiting.push(job);
     this.#startWaiting();
     while (this.queued > this.#maxQueued && !this.#failure) await this.#somethingEnded();
+    await this.#removals;
     this.throwIfFailed();
   }
 
   /** Waits until every queued file is stored; throws the first upload error. */
   async finish(): Promise<void> {
     while (this.queued > 0) await this.#somethingEnded();
+    await this.#removals;
     this.throwIfFailed();
   }
 
   /** Stops: aborts running uploads, deletes waiting files, waits for the uploads to end. */
   async abort(reason: unknown = new Error('upload queue aborted')): Promise<void> {
     this.#fail(reason);
-    await this.#dropWaiting();
+    this.#dropWaiting();
     while (this.#running.size > 0) await this.#somethingEnded();
+    await this.#removals;
   }
 
   #startWaiting(): void {
     if (this.#failure) {
-      void this.#dropWaiting();
+      this.#dropWaiting();
       return;
     }
     while (this.#running.size < this.#parallel && this.#waiting.length > 0) {
@@ -123,9 +128,9 @@ export class UploadQueue<J extends UploadJob = UploadJob> {
     this.#stop.abort(error);
   }
 
-  async #dropWaiting(): Promise<void> {
+  #dropWaiting(): void {
     const dropped = this.#waiting.splice(0);
-    await Promise.all(dropped.map((job) => removeQuietly(job.path)));
+    if (dropped.length > 0) this.#removals = Promise.all([this.#removals, ...dropped.map((job) => removeQuietly(job.path))]);
   }
 
   #somethingEnded(): Promise<void> {
