@@ -2,6 +2,8 @@
 // of a profile that writes to a local disk.
 import { BadUrlError, defaultBackendContext, parseTargetUrl, type BackendContext, type TargetUrl } from './url.js';
 import type { Backend } from './types.js';
+import { withLimit } from './limit.js';
+import { describeRetry, retryPolicyFromOptions, withRetry } from './retry.js';
 
 export type BackendOpener = (url: TargetUrl, context: BackendContext) => Promise<Backend>;
 
@@ -34,5 +36,8 @@ export async function openBackend(url: string, context: BackendContext = default
     throw new BadUrlError(url, `Lifeboat has no "${parsed.scheme}" backend`,
       `use one of: ${Object.keys(schemes).join(', ')}`);
   }
-  return (await loader())(parsed, context);
+  const policy = retryPolicyFromOptions(context.options, context.log && ((event) => context.log!(describeRetry(event))));
+  const backend = await (await loader())(parsed, context);
+  // retry outside the limit: an operation waiting to try again gives its connection to another
+  return withRetry(withLimit(backend, backend.capabilities.connections), policy);
 }

@@ -1,5 +1,6 @@
 // The storage backend contract: whole files by name, listed, written atomically, read, deleted.
-// Every backend (file, s3, b2, sftp, ...) implements exactly this; wrappers add retry and limits.
+// Every backend (file, s3, b2, sftp, ...) implements exactly this; openBackend wraps each one in
+// withLimit (limit.ts) and withRetry (retry.ts): a backend classifies its errors and leaves the backoff to withRetry.
 import type { Readable } from 'node:stream';
 
 export interface BackendCapabilities {
@@ -17,7 +18,7 @@ export interface OperationOptions {
 
 export interface PutSource {
   size: number;
-  /** opens the data from its start; called again on each retry */
+  /** opens the data from its start; called again on each attempt (withRetry), which must get the same bytes */
   open(): Readable;
 }
 
@@ -29,7 +30,12 @@ export interface Backend {
   list(options?: OperationOptions & { prefix?: string }): AsyncIterable<{ name: string; size: number }>;
   /** MUST be atomic: readers see the old state or the whole new file, never part of it */
   put(name: string, source: PutSource, options?: OperationOptions): Promise<void>;
-  /** `consume` may run more than once (on retry), so it must be idempotent */
+  /**
+   * `consume` may run more than once: withRetry calls read again, with a fresh body from the start,
+   * when the read fails with a transient BackendError (a backend destroys the body with one when the
+   * connection drops mid-file). So consume must be idempotent. withLimit counts a read until consume
+   * is called, so several downloads may stream at once (restore reads every set of a chain together).
+   */
   read<T>(name: string, consume: (body: Readable) => Promise<T>, options?: OperationOptions): Promise<T>;
   /** a missing name is not an error */
   delete(names: readonly string[], options?: OperationOptions): Promise<void>;

@@ -35,6 +35,8 @@ export interface BackendContext {
   env: NodeJS.ProcessEnv;
   /** duplicity's backend options by long name without the dashes ("s3-endpoint-url"); flags map to true */
   options: ReadonlyMap<string, string | true>;
+  /** notice-level lines for the user, such as a retried operation; never pass credentials to it */
+  log?(line: string): void;
 }
 
 export function defaultBackendContext(): BackendContext {

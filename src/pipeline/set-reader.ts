@@ -3,7 +3,6 @@
 // back into one member whose body spans pieces and even volumes.
 import { createHash } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Backend } from '../backend/types.js';
 import { bestVolumeHash, type ManifestVolume } from '../duplicity/manifest.js';
@@ -28,11 +27,40 @@ export interface SetMember {
   body: AsyncIterable<Buffer>;
 }
 
-/** The raw bytes of a stored file, streamed out of the backend's read callback. */
+/**
+ * The raw bytes of a stored file, streamed out of the backend's read callback. The callback runs
+ * again from the file's start when a read is retried after a dropped connection: the bytes already
+ * passed on are skipped, so the stream carries the file exactly once.
+ */
 export function streamStoredFile(backend: Backend, name: string, signal?: AbortSignal): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 16 });
-  backend.read(name, (body) => pipeline(body, out, { signal })).catch((err) => out.destroy(err));
+  let delivered = 0;
+  const consume = async (body: Readable) => {
+    let offset = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted();
+      const skip = Math.min(chunk.length, Math.max(0, delivered - offset));
+      offset += chunk.length;
+      if (skip === chunk.length) continue;
+      delivered += chunk.length - skip;
+      if (!out.write(skip > 0 ? chunk.subarray(skip) : chunk)) await drained(out);
+    }
+    out.end();
+  };
+  backend.read(name, consume, { signal }).catch((err) => out.destroy(err));
   return out;
+}
+
+/** Waits for room in `out`; throws when its reader has gone, which ends the read. */
+async function drained(out: PassThrough): Promise<void> {
+  if (!out.destroyed) {
+    await new Promise<void>((resolve) => {
+      const done = () => { out.off('drain', done); out.off('close', done); resolve(); };
+      out.on('drain', done);
+      out.on('close', done);
+    });
+  }
+  if (out.destroyed) throw new Error('the reader of the stored file stopped');
 }
 
 /** Streams a volume's tar bytes after checking that the stored bytes hash to the manifest's value. */

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/types.js';
 import { archiveDirPath, listArchiveDir, syncArchiveDir } from '../cache/archive-dir.js';
 import { buildCollection, type Collection } from '../duplicity/collection.js';
 import { openBackend } from '../backend/registry.js';
-import type { BackendContext } from '../backend/url.js';
+import { defaultBackendContext, type BackendContext } from '../backend/url.js';
 
 export interface Target {
   url: string;
@@ -27,7 +27,7 @@ export interface OpenTargetOptions {
 }
 
 export async function openTarget(url: string, options: OpenTargetOptions): Promise<Target> {
-  const backend = await openBackend(url, options.backend);
+  const backend = await openBackend(url, { ...(options.backend ?? defaultBackendContext()), log: options.backend?.log ?? options.notice });
   const cacheDir = archiveDirPath(url, options);
   const remoteNames: string[] = [];
   for await (const { name } of backend.list()) remoteNames.push(name);

@@ -1,9 +1,10 @@
 // Cuts a stream of difftar entries into volumes (specs §5.8): an entry is never split, a volume is
 // closed when less than 64 KiB of its size budget is left (counted after compression, as duplicity
-// counts), and each closed volume is uploaded while the next one is built (at most one in flight).
-import { unlink } from 'node:fs/promises';
+// counts), and each closed volume is uploaded in the background while the next one is built
+// (upload-queue.ts bounds how many finished volumes wait on disk).
 import type { Backend } from '../backend/types.js';
-import { SpoolFile, type SpoolResult } from './spool.js';
+import { SpoolFile } from './spool.js';
+import { UploadQueue } from './upload-queue.js';
 
 /** Where an entry sits for the manifest: its index and, for a non-final multivol chunk, the chunk number. */
 export interface ManifestPosition {
@@ -40,12 +41,16 @@ export class VolumeSplitter {
   readonly #options: VolumeSplitterOptions;
   #current: { spool: SpoolFile; number: number; start: ManifestPosition; end: ManifestPosition } | undefined;
   #number = 0;
-  #upload: Promise<void> = Promise.resolve();
+  readonly #uploads: UploadQueue<{ name: string; path: string; size: number; record: VolumeRecord }>;
   #volumes: VolumeRecord[] = [];
   #rawBytes = 0;
 
   constructor(options: VolumeSplitterOptions) {
     this.#options = options;
+    this.#uploads = new UploadQueue({
+      backend: options.backend, signal: options.signal, dryRun: options.dryRun,
+      onStored: (job) => options.onVolumeStored?.(job.record),
+    });
   }
 
   /** uncompressed tar bytes written so far */
@@ -55,6 +60,8 @@ export class VolumeSplitter {
 
   async add(parts: readonly Buffer[], position: ManifestPosition): Promise<void> {
     this.#options.signal?.throwIfAborted();
+    // a failed upload stops the backup now, not a volume later
+    this.#uploads.throwIfFailed();
     if (this.#current && this.#options.volumeSizeBytes - this.#current.spool.storedBytes < ENTRY_HEADROOM) {
       await this.#close();
     }
@@ -71,7 +78,7 @@ export class VolumeSplitter {
   async finish(): Promise<VolumeRecord[]> {
     if (!this.#current && this.#number === 0) this.#open({ index: [] });
     if (this.#current) await this.#close();
-    await this.#upload;
+    await this.#uploads.finish();
     return this.#volumes;
   }
 
@@ -79,7 +86,7 @@ export class VolumeSplitter {
   async abort(): Promise<void> {
     await this.#current?.spool.discard();
     this.#current = undefined;
-    await this.#upload.catch(() => undefined);
+    await this.#uploads.abort();
   }
 
   #open(position: ManifestPosition): void {
@@ -96,8 +103,6 @@ export class VolumeSplitter {
     const current = this.#current!;
     this.#current = undefined;
     const result = await current.spool.finish();
-    // one upload in flight: wait for the previous volume before queueing this one
-    await this.#upload;
     const record: VolumeRecord = {
       number: current.number,
       name: this.#options.nameOf(current.number),
@@ -107,20 +112,6 @@ export class VolumeSplitter {
       end: current.end,
     };
     this.#volumes.push(record);
-    this.#upload = this.#store(result, record);
-    this.#upload.catch(() => undefined); // observed by the next close or finish()
-  }
-
-  async #store(result: SpoolResult, record: VolumeRecord): Promise<void> {
-    try {
-      if (!this.#options.dryRun) {
-        await this.#options.backend.put(record.name, { size: result.size, open: () => SpoolFile.open(result.path) }, {
-          signal: this.#options.signal,
-        });
-      }
-      this.#options.onVolumeStored?.(record);
-    } finally {
-      await unlink(result.path).catch(() => undefined);
-    }
+    await this.#uploads.add({ name: record.name, path: result.path, size: result.size, record });
   }
 }
