@@ -69,7 +69,10 @@ export const drill: ProfileCommand = async (profile, ctx) => {
       const dumpDir = profile.settings.dumps?.dirInBackup;
       for await (const { entry, body } of readSignatureChain(target, upTo)) {
         for await (const _ of body) { /* drained */ }
-        const path = indexToPath(entry.index).toString('latin1');
+        const raw = indexToPath(entry.index);
+        const path = raw.toString('utf8');
+        // --file-to-restore takes text: a name that is not UTF-8 cannot be asked for alone
+        if (!Buffer.from(path, 'utf8').equals(raw)) continue;
         // database dumps are always part of the sample: each one is loaded and checked
         const isDump = dumpDir !== undefined && path.startsWith(`${dumpDir}/`);
         if (entry.type === 'reg' && (isDump || Math.random() * 100 < sample)) chosen.add(path);
@@ -77,7 +80,7 @@ export const drill: ProfileCommand = async (profile, ctx) => {
       for (const path of chosen) {
         await restoreFromTarget({ ...restoreOptions, destination: join(tree, path), fileToRestore: path });
       }
-      include = (index) => chosen.has(indexToPath(index).toString('latin1'));
+      include = (index) => chosen.has(indexToPath(index).toString('utf8'));
     }
     const restoreSeconds = (Date.now() - started) / 1000;
     const verified = await verifyAgainstSignatures(tree, readSignatureChain(target, upTo), { include, checkOwners: process.geteuid?.() === 0 });
