@@ -1,6 +1,7 @@
 // webdav[s]://user[:password]@host[:port]/dir as duplicity 0.8 takes it (specs/duply.md §15.5): the
 // password from the URL or FTP_PASSWORD, the path absolute on the server, duplicity's TLS options,
 // --webdav-headers ("name,value,name,value", CSV quoting allowed), --timeout (seconds).
+import { UsageError } from '../../errors/lifeboat-error.js';
 import { BadUrlError } from '../url.js';
 import type { BackendOpener } from '../registry.js';
 import { DavClient } from './dav-client.js';
@@ -21,7 +22,7 @@ export const open: BackendOpener = async (url, context) => {
   }
   const timeout = context.options.get('timeout');
   const timeoutSeconds = typeof timeout === 'string' ? Number(timeout) : DEFAULT_TIMEOUT_SECONDS;
-  if (!(timeoutSeconds > 0)) throw new BadUrlError(url.raw, `--timeout ${String(timeout)} is not a number of seconds`, 'e.g. --timeout 60');
+  if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout ${String(timeout)} is not a number of seconds`, 'e.g. --timeout 60');
   const tls = secure ? tlsSettings(context.options) : { rejectUnauthorized: true };
   const client = new DavClient({
     protocol: secure ? 'https:' : 'http:',
@@ -32,7 +33,7 @@ export const open: BackendOpener = async (url, context) => {
     password: url.password ?? context.env.FTP_PASSWORD,
     ca: tls.ca,
     rejectUnauthorized: tls.rejectUnauthorized,
-    headers: parseHeaders(url.raw, context.options.get('webdav-headers')),
+    headers: parseHeaders(context.options.get('webdav-headers')),
     timeoutMs: timeoutSeconds * 1000,
     connections: CONNECTIONS,
   });
@@ -42,17 +43,17 @@ export const open: BackendOpener = async (url, context) => {
 };
 
 /** duplicity's --webdav-headers: one CSV line of alternating names and values */
-export function parseHeaders(raw: string, option: string | true | undefined): Record<string, string> {
+export function parseHeaders(option: string | true | undefined): Record<string, string> {
   if (typeof option !== 'string' || option.trim() === '') return {};
   const fields = csvFields(option);
   if (fields.length % 2 !== 0) {
-    throw new BadUrlError(raw, '--webdav-headers needs pairs of header name and value', 'e.g. --webdav-headers "X-Token,abc,User-Agent,backup"');
+    throw new UsageError('--webdav-headers needs pairs of header name and value', 'e.g. --webdav-headers "X-Token,abc,User-Agent,backup"');
   }
   const headers: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i].trim();
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(fields[i + 1])) {
-      throw new BadUrlError(raw, `--webdav-headers: "${name}" is not a valid header`, 'header names are letters, digits and dashes; values have no line breaks');
+      throw new UsageError(`--webdav-headers: "${name}" is not a valid header`, 'header names are letters, digits and dashes; values have no line breaks');
     }
     headers[name] = fields[i + 1];
   }

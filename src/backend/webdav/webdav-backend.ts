@@ -3,9 +3,10 @@
 // failed put deletes its temporary file. Missing collections are made (MKCOL) on the first put.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Backend, OperationOptions, PutSource } from '../types.js';
 import { BackendError } from '../errors.js';
+import { exactLength } from '../exact-length.js';
 import { TEMPORARY_MARKER } from '../file/file-backend.js';
 import { DavClient, responseText } from './dav-client.js';
 import { parseMultistatus } from './multistatus.js';
@@ -71,12 +72,7 @@ export class WebDavBackend implements Backend {
       const put = await this.#request({
         method: 'PUT', path: temporary, signal: options.signal,
         headers: { 'Content-Length': String(source.size), 'Content-Type': 'application/octet-stream' },
-        body: () => {
-          const counted = exactLength(source.size, name);
-          // pipeline, unlike pipe, hands a failing source's error on (and so to the request)
-          pipeline(source.open(), counted, () => undefined);
-          return counted;
-        },
+        body: () => exactLength(source, name),
       });
       if (put.statusCode !== 201 && put.statusCode !== 204 && put.statusCode !== 200) throw await statusError(put, 'PUT', temporary);
       put.resume();
@@ -152,22 +148,6 @@ export class WebDavBackend implements Backend {
       if (made.statusCode !== 201 && made.statusCode !== 405) throw await statusError(made, 'MKCOL', parent);
     }
   }
-}
-
-/** Passes exactly `size` bytes on; fewer or more is an error, so a short source never becomes a file. */
-function exactLength(size: number, name: string): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      seen += chunk.length;
-      if (seen > size) callback(new BackendError('permanent', `${name}: the source has more than the announced ${size} bytes`));
-      else callback(null, chunk);
-    },
-    flush(callback: TransformCallback) {
-      if (seen !== size) callback(new BackendError('permanent', `${name}: the source ended after ${seen} of ${size} bytes`));
-      else callback();
-    },
-  });
 }
 
 function encodeSegment(segment: string): string {
