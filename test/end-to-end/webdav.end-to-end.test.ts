@@ -24,11 +24,15 @@ function filesUnder(dir: string): string[] {
 test('full + incremental through webdav://, restored by Lifeboat, latest and at the full', async (t) => {
   if (!requireProgram(t, 'apache2', 'apache2')) return;
   const url = `webdav://${USER}@127.0.0.1:${server!.port}/backups/host`;
-  await backupRoundTrip(url, { FTP_PASSWORD: PASSWORD });
+  await backupRoundTrip(url, { FTP_PASSWORD: PASSWORD }, ['--webdav-headers', 'X-Lifeboat-Test,round-trip']);
   const stored = filesUnder(server!.root);
   assert.ok(stored.some((f) => /backups\/host\/duplicity-full\.\d{8}T\d{6}Z\.vol1\.difftar\.gz$/.test(f)), stored.join('\n'));
   assert.ok(stored.some((f) => /backups\/host\/duplicity-inc\..*\.manifest$/.test(f)), stored.join('\n'));
   assert.deepEqual(stored.filter((f) => f.includes('lifeboat-part')), [], 'no temporary files stay on the server');
+  const log = server!.accessLog();
+  const puts = log.filter((l) => l.startsWith('PUT '));
+  assert.ok(puts.length >= 6 && puts.every((l) => /\.lifeboat-part-[0-9a-f]+ 201 round-trip$/.test(l)), `every PUT goes to a temporary name with the extra header:\n${puts.join('\n')}`);
+  assert.equal(log.filter((l) => /^MOVE .* 20[14] round-trip$/.test(l)).length, puts.length, 'each PUT is moved into place');
 });
 
 test('a wrong password is an auth error (exit 51) that shows no password', async (t) => {

@@ -24,6 +24,8 @@ export interface ApacheDav {
   root: string;
   /** PEM of the self-signed certificate (tls only) */
   certificateFile?: string;
+  /** one line per request: method, path, status, the X-Lifeboat-Test header ("-" when absent) */
+  accessLog(): string[];
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,9 @@ export async function startApacheDav(options: ApacheDavOptions): Promise<ApacheD
       `Mutex file:${base}/run default`,
       `ErrorLog "${base}/error.log"`,
       'LogLevel warn',
+      // what tests check: method, path, status and the header --webdav-headers sends
+      'LogFormat "%m %U %>s %{X-Lifeboat-Test}i" lifeboat',
+      `CustomLog "${base}/access.log" lifeboat`,
       ...modules.map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
       ...(ids ? ['User www-data', 'Group www-data'] : []),
       'StartServers 1', 'ServerLimit 1', 'ThreadsPerChild 16', 'MaxRequestWorkers 16',
@@ -121,6 +126,7 @@ export async function startApacheDav(options: ApacheDavOptions): Promise<ApacheD
     if (!exited && Date.now() < deadline) {
       return {
         port, root, certificateFile,
+        accessLog: () => readFileSync(join(base, 'access.log'), 'utf8').split('\n').filter((l) => l !== ''),
         stop: async () => {
           if (!exited) {
             const gone = new Promise((r) => child.once('exit', r));

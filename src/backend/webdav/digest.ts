@@ -38,10 +38,9 @@ export function supportedDigest(challenge: DigestChallenge): boolean {
 
 /** `nc` counts the requests made with this nonce (1, 2, ...) */
 export function digestAuthorization(challenge: DigestChallenge, user: string, password: string,
-  method: string, uri: string, nc: number): string {
+  method: string, uri: string, nc: number, cnonce = randomBytes(8).toString('hex')): string {
   const algorithm = challenge.algorithm ?? 'MD5';
   const h = hashFor(algorithm);
-  const cnonce = randomBytes(8).toString('hex');
   const count = nc.toString(16).padStart(8, '0');
   let ha1 = h(`${user}:${challenge.realm}:${password}`);
   if (/-sess$/i.test(algorithm)) ha1 = h(`${ha1}:${challenge.nonce}:${cnonce}`);

@@ -177,6 +177,11 @@ async function statusError(response: IncomingMessage, method: string, path: stri
   if (status === 404) return new BackendError('not-found', what, { hint: 'check the target URL' });
   if (status === 409) return new BackendError('not-found', `${what}: a parent collection is missing`, { hint: 'check the target URL' });
   if (status === 507 || status === 413) return new BackendError('no-space', what, { hint: 'free space on the WebDAV server or raise its upload limit' });
+  if (status === 301 || status === 302 || status === 307 || status === 308) {
+    const location = response.headers.location?.replace(/\/\/[^/@]*@/, '//');
+    return new BackendError('permanent', `${what}: the server redirects${location ? ` to ${location}` : ''}`, { hint: 'use the URL the server redirects to as the target' });
+  }
+  if (status === 405 || status === 501) return new BackendError('permanent', `${what}: the server does not take this WebDAV method here`, { hint: 'check that WebDAV is enabled at this URL' });
   if (status === 408 || status === 429 || status >= 500) return new BackendError('transient', what);
   return new BackendError('permanent', what);
 }
@@ -190,6 +195,9 @@ function classify(err: unknown, method: string, path: string): BackendError {
   if (/^(ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT|UNABLE_TO_(GET|VERIFY)|ERR_SSL_)/.test(code)) {
     return new BackendError('permanent', `${what}: the server's TLS certificate was refused (${e.message})`,
       { cause: err, hint: 'give its CA with --ssl-cacert-file or --ssl-cacert-path (or --ssl-no-check-certificate)' });
+  }
+  if (code === 'EPROTO') {
+    return new BackendError('permanent', `${what}: the TLS handshake failed`, { cause: err, hint: 'is it an https server? webdav:// is plain http, webdavs:// is https' });
   }
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|ECONNABORTED)$/.test(code)) {
     return new BackendError('transient', `${what}: ${code} (${e.message})`, { cause: err, hint: 'check that the server is reachable' });
