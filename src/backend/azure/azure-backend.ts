@@ -53,10 +53,15 @@ export class AzureBackend implements Backend {
     // source aborts the request itself, and the first failure is the one reported
     const failed = new AbortController();
     let failure: unknown;
-    const body = () => exactLength(source, name).once('error', (err) => {
-      failure ??= err;
-      failed.abort(err);
-    });
+    const opened: Readable[] = [];
+    const body = () => {
+      const stream = exactLength(source, name).once('error', (err) => {
+        failure ??= err;
+        failed.abort(err);
+      });
+      opened.push(stream);
+      return stream;
+    };
     const common = {
       abortSignal: options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal,
       tier: this.#settings.tier,
@@ -69,6 +74,8 @@ export class AzureBackend implements Backend {
         await blob.uploadStream(body(), this.#settings.blockSize, this.#settings.connections, common);
       }
     } catch (err) {
+      // a refused upload (403, 409) leaves the source open and paused: close it
+      for (const stream of opened) stream.destroy();
       throw this.#classify(failure ?? err, `put ${name}`);
     }
   }

@@ -68,11 +68,16 @@ export class WebDavBackend implements Backend {
     const target = this.#file(name);
     await this.#ensureDirectory(options.signal);
     const temporary = this.#file(`${name}${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}`);
+    const opened: Readable[] = [];
     try {
       const put = await this.#request({
         method: 'PUT', path: temporary, signal: options.signal,
         headers: { 'Content-Length': String(source.size), 'Content-Type': 'application/octet-stream' },
-        body: () => exactLength(source, name),
+        body: () => {
+          const body = exactLength(source, name);
+          opened.push(body);
+          return body;
+        },
       });
       if (put.statusCode !== 201 && put.statusCode !== 204 && put.statusCode !== 200) throw await statusError(put, 'PUT', temporary);
       put.resume();
@@ -83,6 +88,8 @@ export class WebDavBackend implements Backend {
       if (move.statusCode !== 201 && move.statusCode !== 204) throw await statusError(move, 'MOVE', temporary);
       move.resume();
     } catch (err) {
+      // an early answer (507, 403) can come while the source still flows: close it
+      for (const body of opened) body.destroy();
       // not with the caller's signal: it may be the reason we are here
       await this.#request({ method: 'DELETE', path: temporary }).then((r) => r.resume(), () => undefined);
       throw classify(err, 'PUT', target);
