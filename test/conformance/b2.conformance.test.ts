@@ -31,6 +31,7 @@ function b2Conformance(label: string, extra: Partial<B2ServerOptions>): void {
       try {
         assert.deepEqual(server.violations, [], 'the backend kept to the B2 protocol');
         assert.deepEqual(server.unfinishedLargeFiles(), [], 'every failed large file was cancelled');
+        assert.ok((server.calls.get('b2_finish_large_file') ?? 0) >= 1, 'the big file went up as a large file');
       } finally {
         await server.stop();
       }
