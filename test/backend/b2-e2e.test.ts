@@ -18,7 +18,10 @@ const KEY_ID = '0012e2ekeyid';
 const SECRET = 'K005-e2e-SECRET-application-key';
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-b2-e2e-'));
 const server = new B2ProtocolTestServer({
-  keys: [{ keyId: KEY_ID, applicationKey: SECRET }],
+  keys: [
+    { keyId: KEY_ID, applicationKey: SECRET },
+    { keyId: 'limitedkey', applicationKey: 'K005-limited', bucketName: 'lifeboat-e2e', capabilities: ['listFiles', 'readFiles', 'writeFiles'] },
+  ],
   buckets: ['lifeboat-e2e'],
   recommendedPartSize: 256 * 1024,
   absoluteMinimumPartSize: 256 * 1024,
@@ -92,6 +95,14 @@ test('lifeboat duplicity full, incremental, restore and purge through b2:// (pro
   await lifeboat('full', '--volsize', '1', source, target);
   const status = await targetFiles();
   assert.equal(status.filter((l) => /^\s*Full\s/.test(l)).length, 2, status.join('\n'));
+
+  // a key without deleteFiles (bucket-restricted, so no listBuckets either) cannot purge: exit 51, nothing gone
+  const limited = await runProgram(process.execPath, [lifeboatBin, 'duplicity', '--archive-dir', join(work, 'limited-cache'),
+    'remove-all-but-n-full', '1', '--force', target.replace(KEY_ID, 'limitedkey')], { ...env, FTP_PASSWORD: 'K005-limited' });
+  assert.equal(limited.code, 51, `${limited.command}\n${limited.stdout}${limited.stderr}`);
+  assert.match(limited.stderr, /deleteFiles/);
+  assert.equal((await targetFiles()).filter((l) => /^\s*Full\s/.test(l)).length, 2, 'nothing was deleted');
+
   await lifeboat('remove-all-but-n-full', '1', '--force', target);
   const after = await targetFiles();
   assert.equal(after.filter((l) => /^\s*Full\s/.test(l)).length, 1, after.join('\n'));
