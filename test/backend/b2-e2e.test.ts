@@ -109,3 +109,13 @@ test('lifeboat duplicity full, incremental, restore and purge through b2:// (pro
   assert.deepEqual(await restored(), afterChange, 'the kept chain restores');
   assert.deepEqual(server.unfinishedLargeFiles(), []);
 });
+
+test('a wrong B2 key is one clear line and exit 51, without the key (protocol test server from B2\'s docs)', async () => {
+  const wrong = `${SECRET}-but-wrong`;
+  const r = await runProgram(process.execPath, [lifeboatBin, 'duplicity', '--archive-dir', join(work, 'wrong-cache'), 'collection-status', target],
+    { ...env, FTP_PASSWORD: wrong });
+  assert.equal(r.code, 51, r.stderr);
+  assert.match(r.stderr, /b2_authorize_account: 401 unauthorized/);
+  assert.match(r.stderr, /hint: .*FTP_PASSWORD/);
+  assert.ok(!r.stderr.includes(wrong) && !r.stdout.includes(wrong), r.stderr);
+});

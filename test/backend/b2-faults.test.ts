@@ -169,6 +169,7 @@ describe(`b2:// faults against ${ACTION}`, () => {
     const err = await wrong.backend.put('x', bufferSource(Buffer.from('x'))).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof BackendError && err.kind === 'auth', String(err));
     assert.match(err.message, /b2_authorize_account: 401 unauthorized/);
+    assert.match(err.hint ?? '', /key ID .*FTP_PASSWORD/);
     assertNoSecret(err);
     assert.ok(!wrong.backend.displayUrl.includes(SECRET), 'no key in displayUrl');
     assert.equal(wrong.backend.displayUrl, `b2://${KEY_ID}@${BUCKET}/host/`);

@@ -68,16 +68,17 @@ export function isExpiredToken(err: unknown): boolean {
 }
 
 /** The BackendError a caller sees once the B2-level retries are used up (or do not apply). */
-export function toBackendError(err: unknown, what: string): BackendError {
+export function toBackendError(err: unknown, what?: string): BackendError {
+  const prefix = what ? `${what}: ` : '';
   if (err instanceof BackendError) return err;
   if (err instanceof B2ConnectionError) {
-    return new BackendError('transient', `${what}: ${err.message}`, { cause: err, hint: 'check the network connection to Backblaze B2' });
+    return new BackendError('transient', `${prefix}${err.message}`, { cause: err, hint: 'check the network connection to Backblaze B2' });
   }
   if (!(err instanceof B2ApiError)) {
-    return new BackendError('permanent', `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    return new BackendError('permanent', `${prefix}${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
   const [kind, hint] = classify(err);
-  return new BackendError(kind, `${what}: ${err.message}`, { cause: err, hint });
+  return new BackendError(kind, `${prefix}${err.message}`, { cause: err, hint });
 }
 
 function classify(err: B2ApiError): [BackendErrorKind, string | undefined] {
@@ -85,6 +86,7 @@ function classify(err: B2ApiError): [BackendErrorKind, string | undefined] {
   if (err.code.includes('cap_exceeded')) return ['no-space', 'a B2 cap is reached: raise it under "Caps & Alerts" in the B2 web UI'];
   switch (err.status) {
     case 401:
+      if (err.api === 'b2_authorize_account') return ['auth', 'B2 refused the key: check the key ID (URL user) and the application key (FTP_PASSWORD or URL password)'];
       if (err.code === 'expired_auth_token') return ['auth', 'B2 kept expiring the authorization; try again'];
       if (err.code === 'unauthorized') return ['auth', 'the B2 application key lacks a capability or access to this bucket or folder'];
       return ['auth', 'check the B2 key ID (URL user) and application key (URL password or FTP_PASSWORD)'];

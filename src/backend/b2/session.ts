@@ -143,9 +143,9 @@ export class B2Session {
           if (options.renewToken !== false && auth) await this.renew(auth);
           continue;
         }
-        if (!isRetryable(err) || n >= this.retry.attempts) throw toBackendError(err, options.what ?? api);
+        if (!isRetryable(err) || n >= this.retry.attempts) throw toBackendError(err, options.what);
         const wait = (err as B2ApiError).retryAfterMs ?? backoff(this.retry.baseDelayMs, n);
-        if (wait > this.retry.maxDelayMs) throw toBackendError(err, options.what ?? api);
+        if (wait > this.retry.maxDelayMs) throw toBackendError(err, options.what);
         await sleep(wait, undefined, { signal: options.signal });
       }
     }
