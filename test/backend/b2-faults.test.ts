@@ -100,6 +100,16 @@ describe(`b2:// faults against ${ACTION}`, () => {
     assert.equal(server.calls.get('b2_authorize_account'), 1, 'an expired upload token needs no new account token');
   });
 
+  it('does not tie later uploads to an earlier put\'s abort signal', async () => {
+    const { server, backend } = await setup();
+    const controller = new AbortController();
+    await backend.put('first', bufferSource(Buffer.from('first')), { signal: controller.signal });
+    controller.abort();
+    server.invalidateUploadUrls();
+    await backend.put('second', bufferSource(Buffer.from('second')));
+    assert.equal(await readText(backend, 'second'), 'second');
+  });
+
   it('retries a 503 on upload with a new upload URL, leaving exactly one version', async () => {
     const { server, backend } = await setup();
     await backend.put('warm-up', bufferSource(Buffer.from('x')));

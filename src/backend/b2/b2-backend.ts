@@ -61,7 +61,7 @@ export class B2Backend implements Backend {
   async put(name: string, source: PutSource, options: OperationOptions = {}): Promise<void> {
     checkName(name);
     const bucketId = await this.#requireBucket();
-    this.#uploadUrls ??= new UploadUrlPool(() => this.#session.call('b2_get_upload_url', { bucketId }, options.signal));
+    this.#uploadUrls ??= new UploadUrlPool((signal) => this.#session.call('b2_get_upload_url', { bucketId }, signal));
     await upload({
       session: this.#session, bucketId, fileName: this.#target.folder + name, source, pool: this.#uploadUrls, signal: options.signal,
     });

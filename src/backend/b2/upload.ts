@@ -19,14 +19,15 @@ interface UploadSlot { uploadUrl: string; authorizationToken: string }
 /** Idle upload URLs for one bucket (or one large file's parts). */
 export class UploadUrlPool {
   readonly #idle: UploadSlot[] = [];
-  readonly #fetch: () => Promise<UploadSlot>;
+  readonly #fetch: (signal?: AbortSignal) => Promise<UploadSlot>;
 
-  constructor(fetchSlot: () => Promise<UploadSlot>) {
+  constructor(fetchSlot: (signal?: AbortSignal) => Promise<UploadSlot>) {
     this.#fetch = fetchSlot;
   }
 
-  async take(): Promise<UploadSlot> {
-    return this.#idle.pop() ?? this.#fetch();
+  /** an idle slot, or a new one asked for under the caller's signal */
+  async take(signal?: AbortSignal): Promise<UploadSlot> {
+    return this.#idle.pop() ?? this.#fetch(signal);
   }
 
   give(slot: UploadSlot): void {
@@ -40,8 +41,8 @@ export class UploadUrlPool {
 }
 
 /** Runs one upload attempt with a slot from the pool; the slot goes back only if the upload succeeded. */
-async function withSlot(pool: UploadUrlPool, attempt: (slot: UploadSlot) => Promise<void>): Promise<void> {
-  const slot = await pool.take();
+async function withSlot(pool: UploadUrlPool, signal: AbortSignal | undefined, attempt: (slot: UploadSlot) => Promise<void>): Promise<void> {
+  const slot = await pool.take(signal);
   try {
     await attempt(slot);
   } catch (err) {
@@ -83,7 +84,7 @@ export async function upload(request: UploadRequest): Promise<void> {
 
 async function uploadSmall(request: UploadRequest, cursor: SourceCursor): Promise<void> {
   const { session, source, pool, signal } = request;
-  await session.withRetries('b2_upload_file', () => withSlot(pool, (slot) => streamWithSha1(cursor, 'b2_upload_file', slot.uploadUrl, {
+  await session.withRetries('b2_upload_file', () => withSlot(pool, signal, (slot) => streamWithSha1(cursor, 'b2_upload_file', slot.uploadUrl, {
     Authorization: slot.authorizationToken,
     'X-Bz-File-Name': encodeFileName(request.fileName),
     'Content-Type': 'application/octet-stream',
@@ -97,12 +98,12 @@ async function uploadLarge(request: UploadRequest, cursor: SourceCursor, partSiz
   }, signal);
   const fileId = started.fileId;
   try {
-    const parts = new UploadUrlPool(() => session.call<UploadSlot>('b2_get_upload_part_url', { fileId }, signal));
+    const parts = new UploadUrlPool((partSignal) => session.call<UploadSlot>('b2_get_upload_part_url', { fileId }, partSignal));
     const sha1s: string[] = [];
     for (let offset = 0, part = 1; offset < source.size; offset += partSize, part++) {
       const length = Math.min(partSize, source.size - offset);
       const digest = { hex: '' };
-      await session.withRetries('b2_upload_part', () => withSlot(parts, (slot) => streamWithSha1(cursor, 'b2_upload_part', slot.uploadUrl, {
+      await session.withRetries('b2_upload_part', () => withSlot(parts, signal, (slot) => streamWithSha1(cursor, 'b2_upload_part', slot.uploadUrl, {
         Authorization: slot.authorizationToken,
         'X-Bz-Part-Number': String(part),
       }, offset, length, digest, signal)), { signal, renewToken: false, what: `uploading part ${part} of ${fileName}` });
