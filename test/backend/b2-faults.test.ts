@@ -22,7 +22,9 @@ after(async () => { for (const s of servers) await s.stop(); });
 
 interface Setup { server: B2ProtocolTestServer; backend: Backend }
 
-async function setup(options: Partial<B2ServerOptions> = {}, url = `b2://${KEY_ID}@${BUCKET}/host/`, backendOptions = new Map<string, string | true>(), key = SECRET): Promise<Setup> {
+// one attempt in the generic retry wrapper: these tests count B2's own retries (the wrapper is
+// tested in src/backend/retry.test.ts)
+async function setup(options: Partial<B2ServerOptions> = {}, url = `b2://${KEY_ID}@${BUCKET}/host/`, backendOptions = new Map<string, string | true>([['num-retries', '1']]), key = SECRET): Promise<Setup> {
   const server = new B2ProtocolTestServer({
     keys: [{ keyId: KEY_ID, applicationKey: SECRET }],
     buckets: [BUCKET, 'other-bucket'],
