@@ -3,6 +3,7 @@
 // ~/.ssh/id_*, and last the password. The password (URL or FTP_PASSWORD) also unlocks encrypted keys.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { connect as connectTcp, type Socket } from 'node:net';
 import ssh2, { type AuthenticationType, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { BackendError } from '../errors.js';
 import { classifyConnectError } from './errors.js';
@@ -34,6 +35,8 @@ export interface SshEndpoint {
 export interface SftpSession {
   client: InstanceType<typeof Client>;
   sftp: SFTPWrapper;
+  /** ours, so that an idle connection can stop holding the process open (unref) */
+  socket: Socket;
   /** set when the connection ends: the next operation opens a new one */
   closed: boolean;
 }
@@ -121,8 +124,9 @@ export async function connectSftp(endpoint: SshEndpoint): Promise<SftpSession> {
     port: endpoint.port,
     username: endpoint.username,
     readyTimeout: 30_000,
-    keepaliveInterval: 15_000,
-    keepaliveCountMax: 4,
+    // no SSH-level keepalive: ssh2's interval timer would keep an idle process from exiting;
+    // TCP keepalive on our socket finds dead connections instead
+    keepaliveInterval: 0,
     // a server with several host keys is asked for one whose type known_hosts has, as ssh does
     algorithms: knownAlgorithms.length > 0 ? { serverHostKey: { remove: knownAlgorithms, prepend: knownAlgorithms } as never } : undefined,
     hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
@@ -156,6 +160,10 @@ export async function connectSftp(endpoint: SshEndpoint): Promise<SftpSession> {
   };
 
   const client = new Client();
+  const socket = connectTcp({ host: endpoint.host, port: endpoint.port });
+  socket.setKeepAlive(true, 15_000);
+  socket.setNoDelay(true);
+  config.sock = socket;
   return new Promise<SftpSession>((resolve, reject) => {
     let settled = false;
     const fail = (err: unknown) => {
@@ -175,7 +183,7 @@ export async function connectSftp(endpoint: SshEndpoint): Promise<SftpSession> {
           return;
         }
         settled = true;
-        const session: SftpSession = { client, sftp, closed: false };
+        const session: SftpSession = { client, sftp, socket, closed: false };
         const closed = () => { session.closed = true; };
         client.removeListener('error', fail);
         client.on('error', closed);

@@ -41,6 +41,7 @@ export class SftpBackend implements Backend {
   readonly #connect: () => Promise<SftpSession>;
   #session?: Promise<SftpSession>;
   #dirReady?: Promise<void>;
+  #active = 0;
 
   /** `directory` as the server takes it: relative to the login directory, or absolute */
   constructor(directory: string, connect: () => Promise<SftpSession>, displayUrl: string) {
@@ -49,18 +50,40 @@ export class SftpBackend implements Backend {
     this.displayUrl = displayUrl;
   }
 
+  /**
+   * Runs an operation with the connection holding the process open; an idle connection does not, as
+   * Node's HTTP agent unrefs its idle sockets: a command that is done exits without closing us.
+   */
+  async #busy<T>(operation: () => Promise<T>): Promise<T> {
+    this.#active++;
+    try {
+      return await operation();
+    } finally {
+      if (--this.#active === 0) this.#idle();
+    }
+  }
+
+  #idle(): void {
+    this.#session?.then((s) => { if (this.#active === 0) s.socket.unref(); }, () => undefined);
+  }
+
   /** The open SFTP channel; a connection that ended is replaced, so a retried operation can succeed. */
   async #sftp(): Promise<SFTPWrapper> {
     const current = this.#session;
     if (current) {
       const session = await current.catch(() => undefined);
-      if (session && !session.closed) return session.sftp;
+      if (session && !session.closed) {
+        session.socket.ref();
+        return session.sftp;
+      }
       if (this.#session === current) this.#session = undefined;
     }
     this.#session ??= this.#connect();
     const opening = this.#session;
     try {
-      return (await opening).sftp;
+      const session = await opening;
+      session.socket.ref();
+      return session.sftp;
     } catch (err) {
       if (this.#session === opening) this.#session = undefined;
       throw err;
@@ -72,25 +95,32 @@ export class SftpBackend implements Backend {
   }
 
   async *list(options: OperationOptions & { prefix?: string } = {}): AsyncIterable<{ name: string; size: number }> {
+    // the listing is read whole before the first name is yielded, so the connection is idle while callers iterate
+    yield* await this.#busy(() => this.#list(options));
+  }
+
+  async #list(options: OperationOptions & { prefix?: string }): Promise<{ name: string; size: number }[]> {
     const sftp = await this.#sftp();
     let entries: Awaited<ReturnType<typeof readdir>>;
     try {
       entries = await readdir(sftp, this.#dir);
     } catch (err) {
-      if (sftpStatus(err) === SftpStatus.noSuchFile) return;
+      if (sftpStatus(err) === SftpStatus.noSuchFile) return [];
       throw classifySftpError(err, `list ${this.#dir}`);
     }
-    entries.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
-    for (const entry of entries) {
-      options.signal?.throwIfAborted();
-      const name = entry.filename;
-      if (options.prefix && !name.startsWith(options.prefix)) continue;
-      if (name.includes(TEMPORARY_MARKER) || !entry.attrs.isFile()) continue;
-      yield { name, size: entry.attrs.size };
-    }
+    options.signal?.throwIfAborted();
+    return entries
+      .filter((e) => !e.filename.includes(TEMPORARY_MARKER) && e.attrs.isFile())
+      .filter((e) => !options.prefix || e.filename.startsWith(options.prefix))
+      .map((e) => ({ name: e.filename, size: e.attrs.size }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async put(name: string, source: PutSource, options: OperationOptions = {}): Promise<void> {
+  put(name: string, source: PutSource, options: OperationOptions = {}): Promise<void> {
+    return this.#busy(() => this.#put(name, source, options));
+  }
+
+  async #put(name: string, source: PutSource, options: OperationOptions): Promise<void> {
     checkName(name);
     options.signal?.throwIfAborted();
     const sftp = await this.#sftp();
@@ -117,7 +147,11 @@ export class SftpBackend implements Backend {
     }
   }
 
-  async read<T>(name: string, consume: (body: Readable) => Promise<T>, options: OperationOptions = {}): Promise<T> {
+  read<T>(name: string, consume: (body: Readable) => Promise<T>, options: OperationOptions = {}): Promise<T> {
+    return this.#busy(() => this.#read(name, consume, options));
+  }
+
+  async #read<T>(name: string, consume: (body: Readable) => Promise<T>, options: OperationOptions): Promise<T> {
     checkName(name);
     const sftp = await this.#sftp();
     const path = this.#path(name);
@@ -138,7 +172,11 @@ export class SftpBackend implements Backend {
     }
   }
 
-  async delete(names: readonly string[], _options: OperationOptions = {}): Promise<void> {
+  delete(names: readonly string[], _options: OperationOptions = {}): Promise<void> {
+    return this.#busy(() => this.#delete(names));
+  }
+
+  async #delete(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     names.forEach(checkName);
     const sftp = await this.#sftp();

@@ -67,8 +67,8 @@ export function parseSshOptions(text: string | undefined, home = homedir()): Ssh
     };
     if (w === '-o') settings.push(next());
     else if (w.startsWith('-o')) settings.push(w.slice(2));
-    else if (w === '-i') options.identityFiles.push(expandHome(next(), home));
-    else if (w.startsWith('-i')) options.identityFiles.push(expandHome(w.slice(2), home));
+    else if (w === '-i') settings.push(`IdentityFile=${next()}`);
+    else if (w.startsWith('-i')) settings.push(`IdentityFile=${w.slice(2)}`);
     else if (w === '-p') settings.push(`Port=${next()}`);
     else if (/^-p\d+$/.test(w)) settings.push(`Port=${w.slice(2)}`);
   }
