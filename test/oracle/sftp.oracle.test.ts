@@ -169,7 +169,7 @@ describe('an sftp:// password stays secret', () => {
 
     const wrong = 'Wrong-Guess-31337';
     const refused = await runWatchingPs([...base, 'incr', source, `sftp://root@127.0.0.1:${server.port}/${remoteDir}`], envFor({ FTP_PASSWORD: wrong }));
-    assert.notEqual(refused.run.code, 0);
+    assert.equal(refused.run.code, 51, 'a refused login is duplicity\'s "backend permission denied"');
     assert.match(refused.run.stderr, /ssh login to root@127\.0\.0\.1:\d+ failed/);
     assert.doesNotMatch(refused.run.stdout + refused.run.stderr, new RegExp(wrong));
     for (const sample of refused.samples) assert.doesNotMatch(sample, new RegExp(wrong));
