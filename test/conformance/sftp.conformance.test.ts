@@ -55,6 +55,17 @@ if (!available) {
     });
   }
 
+  // a server that refuses posix-rename and fsync: puts fall back to delete + rename
+  let restricted: Promise<SshServer> | undefined;
+  after(async () => { await (await restricted)?.stop(); });
+  backendConformance('sftp:// to sftp-server -P posix-rename,fsync (plain SFTP rename)', {
+    open: async () => {
+      const s = await (restricted ??= startSshd({ sftpServerFlags: ['-P', 'posix-rename,fsync'] }));
+      return openBackend(`sftp://root@127.0.0.1:${s.port}/${targetDir(s, 'plain rename')}`, contextFor(s));
+    },
+    bigFileSize: 4 * 1024 * 1024 + 3,
+  });
+
   describe('sftp:// specifics against Debian sshd', () => {
     let s: SshServer;
     const opened: Backend[] = [];

@@ -31,6 +31,8 @@ export interface SshServer {
 export interface SshServerOptions {
   /** let root log in with this password too (sshd in its own mount namespace, see above) */
   rootPassword?: string;
+  /** sftp-server's command-line flags, e.g. ["-P", "posix-rename,fsync"] to deny requests */
+  sftpServerFlags?: string[];
 }
 
 export function keygen(path: string, type = 'ed25519', passphrase = ''): void {
@@ -90,7 +92,7 @@ export async function startSshd(options: SshServerOptions = {}): Promise<SshServ
       'StrictModes no',
       'MaxStartups 100',
       'MaxSessions 100',
-      'Subsystem sftp /usr/lib/openssh/sftp-server',
+      ['Subsystem sftp /usr/lib/openssh/sftp-server', ...(options.sftpServerFlags ?? [])].join(' '),
       '',
     ].join('\n'));
     let child: ChildProcess;

@@ -300,20 +300,27 @@ async function syncHandle(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
   try {
     await call((cb) => sftp.ext_openssh_fsync(handle, cb));
   } catch (err) {
+    const status = sftpStatus(err);
+    if (status === SftpStatus.unsupported || status === SftpStatus.permissionDenied) return;
     if (/does not support/.test((err as Error).message)) return;
     throw err;
   }
 }
 
-/** posix-rename@openssh.com replaces the target in one step; plain SFTP rename refuses an existing target. */
+/**
+ * posix-rename@openssh.com replaces the target in one step; plain SFTP rename refuses an existing
+ * target. A server may lack the extension, or list it and refuse it (sftp-server -P posix-rename).
+ */
 async function renameOver(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
   try {
     await call((cb) => sftp.ext_openssh_rename(from, to, cb));
     return;
   } catch (err) {
-    if (!/does not support/.test((err as Error).message)) throw err;
+    const status = sftpStatus(err);
+    const refused = status === SftpStatus.unsupported || status === SftpStatus.permissionDenied;
+    if (!refused && !/does not support/.test((err as Error).message)) throw err;
   }
-  // without the extension the old file must go first: for a moment neither name exists
+  // without it the old file must go first: for a moment neither name exists
   await call((cb) => sftp.unlink(to, cb)).catch((err) => {
     if (sftpStatus(err) !== SftpStatus.noSuchFile) throw err;
   });
