@@ -63,7 +63,7 @@ if (!available) {
       const s = await (restricted ??= startSshd({ sftpServerFlags: ['-P', 'posix-rename,fsync'] }));
       return openBackend(`sftp://root@127.0.0.1:${s.port}/${targetDir(s, 'plain rename')}`, contextFor(s));
     },
-    bigFileSize: 4 * 1024 * 1024 + 3,
+    bigFileSize: 4 * 1024 * 1024 + 17,
   });
 
   describe('sftp:// specifics against Debian sshd', () => {

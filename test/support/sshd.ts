@@ -108,7 +108,10 @@ export async function startSshd(options: SshServerOptions = {}): Promise<SshServ
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     let exited = false;
-    child.once('exit', () => { exited = true; });
+    // a test process that dies without its after() hooks must not leave an sshd behind
+    const killOnExit = () => { if (!exited) child.kill('SIGTERM'); };
+    process.once('exit', killOnExit);
+    child.once('exit', () => { exited = true; process.off('exit', killOnExit); });
     const deadline = Date.now() + 10_000;
     while (!exited && Date.now() < deadline && !(await accepts(port))) await sleep(50);
     if (exited || Date.now() >= deadline) {

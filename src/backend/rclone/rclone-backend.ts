@@ -56,7 +56,8 @@ export class RcloneBackend implements Backend {
     options.signal?.throwIfAborted();
     const temporary = this.#path(`${name}${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}`);
     const target = this.#path(name);
-    const { child, done } = startRclone(this.#runner, ['rcat', temporary], 'pipe');
+    // --size lets remotes that need the length up front take one plain upload instead of spooling
+    const { child, done } = startRclone(this.#runner, ['rcat', '--size', String(source.size), temporary], 'pipe');
     let sent = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
