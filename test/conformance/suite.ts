@@ -30,7 +30,7 @@ export function generatedSource(size: number, seed: string): PutSource {
         const block = createHash('sha512').update(`${seed}:${counter++}`).digest();
         const chunk = Buffer.alloc(Math.min(1 << 20, size - done));
         for (let i = 0; i < chunk.length; i += block.length) block.copy(chunk, i);
-        chunk.writeUInt32LE(counter, 0);
+        if (chunk.length >= 4) chunk.writeUInt32LE(counter, 0);
         done += chunk.length;
         yield chunk;
       }

@@ -3,7 +3,7 @@
 import { tmpdir } from 'node:os';
 import { backupToTarget } from '../../pipeline/backup-to-target.js';
 import { checkRestoreDestination, restoreFromTarget } from '../../pipeline/restore-from-target.js';
-import { openTarget } from '../../pipeline/target.js';
+import { openTarget, type OpenTargetOptions, type Target } from '../../pipeline/target.js';
 import { archiveDirPath } from '../../cache/archive-dir.js';
 import { lockArchiveDir } from '../../cache/lock.js';
 import { isUrl } from '../../backend/url.js';
@@ -147,6 +147,22 @@ function parseTime(text: string | undefined): number | undefined {
 }
 
 async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal, ctx: CommandContext): Promise<number> {
+  // every backend opened is closed at the end: an open SSH or HTTP connection would keep the process alive
+  const opened: Target[] = [];
+  const open = async (url: string, o: OpenTargetOptions) => {
+    const target = await openTarget(url, o);
+    opened.push(target);
+    return target;
+  };
+  try {
+    return await runAction(action, positionals, options, out, signal, ctx, open);
+  } finally {
+    for (const target of opened) await target.backend.close().catch(() => undefined);
+  }
+}
+
+async function runAction(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal, ctx: CommandContext,
+  open: (url: string, o: OpenTargetOptions) => Promise<Target>): Promise<number> {
   const tempdir = options.tempdir ?? process.env.TMPDIR ?? tmpdir();
   const time = parseTime(options.time);
   const backend = { env: process.env, options: options.backendOptions };
@@ -157,7 +173,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
         throw new UsageError('encryption is not available in Lifeboat yet', 'pass --no-encryption to write an unencrypted archive');
       }
       const [source, url] = positionals;
-      const target = await openTarget(url, { ...targetOptions, sync: true });
+      const target = await open(url, { ...targetOptions, sync: true });
       const result = await backupToTarget({
         source, target, mode: action === 'backup' ? 'auto' : action, fullIfOlderThan: parseTime(options.fullIfOlderThan),
         compress: options.compression, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
@@ -176,7 +192,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
       if (options.selection.length > 0) {
         out.warning('Command line warning: Selection options --exclude/--include\ncurrently work only when backing up,not restoring.');
       }
-      const target = await openTarget(url, { ...targetOptions, sync: true });
+      const target = await open(url, { ...targetOptions, sync: true });
       await restoreFromTarget({
         target, destination, time, fileToRestore: options.fileToRestore, force: options.force,
         restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner, tempdir,
@@ -187,7 +203,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
     case 'verify': {
       const [url, local] = positionals;
       await checkVerifyDirectory(local);
-      const target = await openTarget(url, { ...targetOptions, sync: true });
+      const target = await open(url, { ...targetOptions, sync: true });
       const differences = await verifyTarget({
         target, local, time, fileToRestore: options.fileToRestore, compareData: options.compareData,
         numericOwner: options.numericOwner, tempdir, signal, notice: out.notice, warning: out.warning,
@@ -197,13 +213,13 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
     }
     case 'collection-status': {
       const [url] = positionals;
-      const target = await openTarget(url, { ...targetOptions, sync: false });
+      const target = await open(url, { ...targetOptions, sync: false });
       out.result(renderCollectionStatus(target.collection, { archiveDir: target.cacheDir }));
       return ExitCode.ok;
     }
     case 'list-current-files': {
       const [url] = positionals;
-      const target = await openTarget(url, { ...targetOptions, sync: true });
+      const target = await open(url, { ...targetOptions, sync: true });
       await listCurrentFiles({ target, time, write: (line) => out.result(line) , notice: out.notice });
       return ExitCode.ok;
     }
@@ -213,7 +229,7 @@ async function dispatch(action: string, positionals: string[], options: Duplicit
         : action === 'remove-older-than' ? { kind: action, time: parseTime(positionals[0])! }
           : { kind: action, count: parseCount(positionals[0]) };
       // duplicity syncs the archive dir before cleanup, not before the remove actions
-      const target = await openTarget(url, { ...targetOptions, sync: action === 'cleanup' });
+      const target = await open(url, { ...targetOptions, sync: action === 'cleanup' });
       await runRetention({ target, command, remoteNames: target.remoteNames, force: options.force, dryRun: options.dryRun, signal, notice: out.notice, warning: out.warning });
       return ExitCode.ok;
     }
