@@ -34,7 +34,8 @@ export const duplicityHelp = `Usage: lifeboat duplicity [full|incremental] [OPTI
 
 duplicity 0.8's command line: archives written here restore with duplicity, and the other way round.
 Without an action word, SOURCE_DIR TARGET_URL backs up (incremental when a chain exists) and
-SOURCE_URL TARGET_DIR restores. Targets today: file:// only. Encryption: not yet (pass --no-encryption).
+SOURCE_URL TARGET_DIR restores. Targets: file://, s3:// boto3+s3:// s3+http://, b2://, sftp:// scp://,
+webdav:// webdavs://, azure://, rclone:// (docs/backends.md). Encryption: not yet (pass --no-encryption).
 
 Options:
   --no-encryption            write and read unencrypted archives (required for backups for now)
@@ -56,6 +57,11 @@ Options:
   --numeric-owner            restore owners by numeric id only
   --do-not-restore-ownership restore without setting owners
   -v, --verbosity LEVEL      0-9, e/w/n/i/d or error|warning|notice|info|debug
+  --num-retries N            attempts per backend operation on temporary errors (default 5)
+  --backend-retry-delay S    the longest wait between attempts, seconds (default 30)
+  --s3-endpoint-url URL, --s3-region-name R, --s3-use-ia, ... ; --ssh-options "-oIdentityFile=..."
+  --ssl-cacert-file F, --ssl-no-check-certificate; --azure-blob-tier T; --b2-hide-files
+                             backend options as duplicity 0.8 takes them (docs/backends.md)
 
 File selection (backup and verify; ignored on restore), as duplicity 0.8: rules are tried in order and
 the first that matches decides; nothing matched: included. Globs match the absolute path and must be
