@@ -48,6 +48,8 @@ Commands:
   cleanup           list (with --force: delete) what failed runs left
   restore-db ENGINE:NAME [--time T] [--into DB] [--force]
                     load a database dump from the backup into a new database
+  drill [--time T] [--sample PCT] [--json]
+                    restore from the target alone into a scratch directory and check it
   usage, version
 
 Batches: "_" runs the next command anyway, "+" only if the previous one succeeded, "-" only if it
