@@ -39,6 +39,12 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+case $repeats in ''|*[!0-9]*|0) echo "run.sh: --repeats takes a number of rounds, 1 or more" >&2; exit 2 ;; esac
+case $verify in all|first|none) ;; *) echo "run.sh: --verify takes all, first or none" >&2; exit 2 ;; esac
+for t in $tools; do
+  case $t in lifeboat|duplicity|restic|borg) ;; *) echo "run.sh: unknown tool '$t' (lifeboat duplicity restic borg)" >&2; exit 2 ;; esac
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: run it as root (debootstrap, device nodes, the loop mount)" >&2; exit 2; }
 for p in /usr/bin/time duplicity restic borg node; do
   command -v "$p" >/dev/null || { echo "run.sh: $p is missing (Debian: time duplicity restic borgbackup nodejs)" >&2; exit 1; }
 done
