@@ -13,6 +13,8 @@ export const ExitCode = {
   cannotOpenFilelist: 7,
   badUrl: 8,
   badArchiveDir: 9,
+  /** --sign-key names a key with no secret key */
+  badSignKey: 10,
   restoreTargetExists: 11,
   verifyDirMissing: 12,
   sourceDirMissing: 13,
@@ -25,6 +27,8 @@ export const ExitCode = {
   nothingToRestore: 20,
   /** a volume's hash does not match its manifest; we also use it for any corrupt archive data */
   hashMismatch: 21,
+  /** --sign-key given and a volume is not signed by that key */
+  unsignedVolume: 22,
   userError: 23,
   /** an unexpected exception: a bug in Lifeboat */
   unexpected: 30,

@@ -1,5 +1,5 @@
 // A local file that one stored object (a volume, a signature file) is built into before upload:
-// optionally gzipped on the way in, with its stored size and SHA-1 counted as it is written, so the
+// optionally gzipped or OpenPGP-encrypted on the way in, with its stored size and SHA-1 counted as it is written, so the
 // manifest's hash is of the bytes exactly as they will sit on the target.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -28,9 +28,10 @@ export class SpoolFile {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
 
-  constructor(directory: string, options: { compress: boolean; gzipLevel?: number }) {
+  /** with `encryptor` (plaintext in, OpenPGP out) the file is encrypted, and `compress` is ignored: OpenPGP compresses */
+  constructor(directory: string, options: { compress: boolean; gzipLevel?: number; encryptor?: Duplex }) {
     this.path = join(directory, `lifeboat-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
-    this.#input = options.compress ? createGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough();
+    this.#input = options.encryptor ?? (options.compress ? createGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough());
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, done) => {
         this.#size += chunk.length;

@@ -2,6 +2,7 @@
 // closed when less than 64 KiB of its size budget is left (counted after compression, as duplicity
 // counts), and each closed volume is uploaded while the next one is built (at most one in flight).
 import { unlink } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import type { Backend } from '../backend/types.js';
 import { SpoolFile, type SpoolResult } from './spool.js';
 
@@ -24,6 +25,8 @@ export interface VolumeSplitterOptions {
   backend: Backend;
   tempdir: string;
   compress: boolean;
+  /** set when volumes are encrypted: a new OpenPGP encryptor per volume */
+  encryptor?: () => Duplex;
   volumeSizeBytes: number;
   /** remote name of volume n (1-based) */
   nameOf(volumeNumber: number): string;
@@ -85,7 +88,7 @@ export class VolumeSplitter {
   #open(position: ManifestPosition): void {
     this.#number++;
     this.#current = {
-      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress }),
+      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress, encryptor: this.#options.encryptor?.() }),
       number: this.#number,
       start: position,
       end: position,

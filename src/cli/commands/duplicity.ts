@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { backupToTarget } from '../../pipeline/backup-to-target.js';
 import { checkRestoreDestination, restoreFromTarget } from '../../pipeline/restore-from-target.js';
 import { openTarget } from '../../pipeline/target.js';
+import { openArchiveCipher, type CryptoSettings } from '../../crypto/archive-cipher.js';
 import { archiveDirPath } from '../../cache/archive-dir.js';
 import { lockArchiveDir } from '../../cache/lock.js';
 import { isUrl } from '../../backend/url.js';
@@ -34,10 +35,15 @@ export const duplicityHelp = `Usage: lifeboat duplicity [full|incremental] [OPTI
 
 duplicity 0.8's command line: archives written here restore with duplicity, and the other way round.
 Without an action word, SOURCE_DIR TARGET_URL backs up (incremental when a chain exists) and
-SOURCE_URL TARGET_DIR restores. Targets today: file:// only. Encryption: not yet (pass --no-encryption).
+SOURCE_URL TARGET_DIR restores. Targets today: file:// only. Archives are encrypted as duplicity's (OpenPGP,
+readable by gpg): with the passphrase in PASSPHRASE, or to public keys with --encrypt-key.
 
 Options:
-  --no-encryption            write and read unencrypted archives (required for backups for now)
+  --no-encryption            write and read unencrypted archives
+  --encrypt-key KEYID        encrypt to this public key (repeatable); keys come from the GnuPG keyring
+                             (gpg --export); restoring needs the secret key (PASSPHRASE: its passphrase)
+  --hidden-encrypt-key KEYID as --encrypt-key, without the key id in the files
+  --gpg-binary PATH          the gpg used to export keys (default gpg)
   --no-compression           do not gzip volumes and signature files
   --volsize MB               volume size (default 200)
   --full-if-older-than TIME  start a new chain when the last full backup is older than TIME
@@ -146,21 +152,28 @@ function parseTime(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseTimeString(text, Math.floor(Date.now() / 1000));
 }
 
+/** duplicity's encryption settings: the options, and PASSPHRASE from the environment (duply sets it from GPG_PW). */
+function cryptoSettings(options: DuplicityOptions, env: NodeJS.ProcessEnv): CryptoSettings {
+  return {
+    encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
+    hiddenEncryptKeys: options.hiddenEncryptKeys, gpgBinary: options.gpgBinary,
+  };
+}
+
 async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal, ctx: CommandContext): Promise<number> {
   const tempdir = options.tempdir ?? process.env.TMPDIR ?? tmpdir();
   const time = parseTime(options.time);
   const backend = { env: process.env, options: options.backendOptions };
-  const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice, backend };
+  const backingUp = action === 'full' || action === 'incremental' || action === 'backup';
+  const cipher = await openArchiveCipher(cryptoSettings(options, process.env), { forWriting: backingUp });
+  const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice, backend, cipher, tempdir };
   switch (action) {
     case 'full': case 'incremental': case 'backup': {
-      if (options.encryption) {
-        throw new UsageError('encryption is not available in Lifeboat yet', 'pass --no-encryption to write an unencrypted archive');
-      }
       const [source, url] = positionals;
       const target = await openTarget(url, { ...targetOptions, sync: true });
       const result = await backupToTarget({
         source, target, mode: action === 'backup' ? 'auto' : action, fullIfOlderThan: parseTime(options.fullIfOlderThan),
-        compress: options.compression, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
+        compress: options.compression, cipher, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
         maxBlockSize: options.maxBlocksize, allowSourceMismatch: options.allowSourceMismatch, dryRun: options.dryRun,
         signal, notice: out.notice, warning: out.warning, info: out.info,
         onProgress: options.progress ? progressLine(ctx) : undefined,

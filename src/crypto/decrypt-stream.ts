@@ -1,0 +1,78 @@
+// Streaming OpenPGP decryption with openpgp.js: whatever duplicity's gpg wrote (SKESK v4 or PKESK v3,
+// SEIPD v1 with partial lengths, ZIP/ZLIB compression, signed or not). The plaintext is released as it
+// is decrypted (allowUnauthenticatedStream); the MDC and any signature are checked at its end and fail
+// the stream there, so callers read a whole file before trusting it (the restore stages its output).
+import { PassThrough, Readable } from 'node:stream';
+import { decrypt, readMessage, type PrivateKey, type PublicKey } from 'openpgp';
+import { ExitCode } from '../errors/exit-codes.js';
+import { LifeboatError } from '../errors/lifeboat-error.js';
+
+export interface DecryptionSecrets {
+  passphrase?: string;
+  /** the secret keys, asked for only when a file is encrypted to keys (so a passphrase-only run never runs gpg) */
+  secretKeys?(keyIds: string[]): Promise<PrivateKey[]>;
+  /** with --sign-key: every file must carry a good signature by this key */
+  verification?: { keys: PublicKey[]; keyId: string };
+}
+
+export function decryptionFailed(label: string, reason: string, hint: string, cause?: unknown): LifeboatError {
+  return new LifeboatError(`${label}: decryption failed: ${reason}`, { code: 'gpg-failed', exitCode: ExitCode.gpgFailed, hint, cause });
+}
+
+/** Plaintext of one OpenPGP file. Rejects at once on a wrong passphrase or missing key. */
+export async function decryptStream(input: Readable, secrets: DecryptionSecrets, label: string): Promise<Readable> {
+  let keyIds: string[] = [];
+  try {
+    const message = await readMessage({ binaryMessage: Readable.toWeb(input) as ReadableStream<Uint8Array> });
+    keyIds = message.getEncryptionKeyIDs().map((id) => id.toHex().toUpperCase());
+    const decryptionKeys = keyIds.length > 0 && secrets.secretKeys ? await secrets.secretKeys(keyIds) : undefined;
+    if (keyIds.length > 0 && !secrets.passphrase && (!decryptionKeys || decryptionKeys.length === 0)) {
+      throw decryptionFailed(label, `no secret key for ${keyIds.join(', ')}`, 'import the secret key into GnuPG (gpg --import) or give its key file, and set PASSPHRASE to its passphrase');
+    }
+    const result = await decrypt({
+      message, format: 'binary', passwords: secrets.passphrase !== undefined ? [secrets.passphrase] : undefined,
+      decryptionKeys, verificationKeys: secrets.verification?.keys, expectSigned: secrets.verification !== undefined,
+      config: { allowUnauthenticatedStream: true },
+    });
+    const plain = Readable.fromWeb(result.data as unknown as import('node:stream/web').ReadableStream<Uint8Array>);
+    if (secrets.verification) checkSigner(result.signatures, secrets.verification.keyId, label, plain);
+    return mapStreamErrors(plain, label, keyIds);
+  } catch (err) {
+    if (err instanceof LifeboatError) throw err;
+    throw explain(err, label, keyIds);
+  }
+}
+
+/** duplicity's check: the signature's key id must end with the --sign-key value (exit 22 otherwise). */
+function checkSigner(signatures: { keyID: { toHex(): string }; verified: Promise<unknown> }[], wanted: string, label: string, plain: Readable): void {
+  const want = wanted.replace(/^0x/i, '').toUpperCase();
+  const ids = signatures.map((s) => s.keyID.toHex().toUpperCase());
+  const match = ids.some((id) => id.endsWith(want.slice(-16)) || want.endsWith(id));
+  if (!match) {
+    plain.destroy(new LifeboatError(`${label}: Volume was signed by key ${ids.join(', ') || 'None'}, not ${want}`, {
+      code: 'unsigned-volume', exitCode: ExitCode.unsignedVolume, hint: 'the archive was not signed with --sign-key\'s key; check the key id, or restore without --sign-key',
+    }));
+  }
+}
+
+function mapStreamErrors(plain: Readable, label: string, keyIds: string[]): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 16 });
+  plain.on('error', (err) => out.destroy(err instanceof LifeboatError ? err : explain(err, label, keyIds)));
+  return plain.pipe(out);
+}
+
+function explain(err: unknown, label: string, keyIds: string[]): LifeboatError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/signature/i.test(message)) {
+    return new LifeboatError(`${label}: bad signature (${message})`, {
+      code: 'bad-signature', exitCode: ExitCode.gpgFailed, hint: 'the file was changed or signed by another key; restore from another copy', cause: err,
+    });
+  }
+  if (keyIds.length > 0) {
+    return decryptionFailed(label, message, `the file is encrypted to key ${keyIds.join(', ')}: import that secret key and set PASSPHRASE to its passphrase`, err);
+  }
+  // CFB has no key check: a wrong passphrase shows as garbage that fails to parse or fails the MDC
+  // (a damaged volume is caught earlier, by the manifest's hash of the stored bytes)
+  return decryptionFailed(label, `bad passphrase, or a damaged file (${message.replace(/^Error decrypting message: /, '')})`,
+    'set PASSPHRASE to the passphrase the backup was made with', err);
+}
