@@ -30,6 +30,8 @@ export interface ArchiveCipher {
   readonly encrypting: boolean;
   /** plaintext in, OpenPGP bytes out; only when `encrypting` */
   encryptor(): Duplex;
+  /** throws the clear refusal when these settings cannot decrypt anything (before a file is fetched) */
+  checkCanDecrypt(name: string): void;
   /** the plaintext of a stored `.gpg` file; `label` names it in errors */
   decrypt(input: Readable, label: string): Promise<Readable>;
 }
@@ -72,6 +74,12 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
     if (fromFiles.length > 0) return fromFiles;
     return exportSecretKeys(keyIds, settings.passphrase, settings.gpgBinary);
   };
+  const checkCanDecrypt = (name: string) => {
+    // a keyed archive may need no passphrase (an unprotected secret key); a symmetric one needs it
+    if (!settings.encryption || (settings.passphrase === undefined && keyIds.length === 0 && fileKeys.length === 0)) {
+      throw cannotDecrypt(name, settings);
+    }
+  };
   const compression: CompressionAlgorithm = keyIds.length > 0 ? 'zlib' : 'zip';
   return {
     encrypting: settings.encryption,
@@ -79,13 +87,11 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
       if (!settings.encryption) throw new Error('encryptor() without encryption');
       return createEncryptStream(recipients ?? { passphrase: settings.passphrase }, { compression });
     },
+    checkCanDecrypt,
     async decrypt(input, label) {
-      if (!settings.encryption || (settings.passphrase === undefined && keyIds.length === 0 && fileKeys.length === 0)) {
-        input.destroy();
-        throw cannotDecrypt(label, settings);
-      }
+      checkCanDecrypt(label);
       return decryptStream(input, {
-        passphrase: keyIds.length === 0 ? settings.passphrase : undefined,
+        passphrase: settings.passphrase,
         secretKeys: () => (secretKeys ??= loadSecretKeys()),
       }, label);
     },

@@ -3,7 +3,8 @@
 // is decrypted (allowUnauthenticatedStream); the MDC and any signature are checked at its end and fail
 // the stream there, so callers read a whole file before trusting it (the restore stages its output).
 import { PassThrough, Readable } from 'node:stream';
-import { decrypt, readMessage, type PrivateKey, type PublicKey } from 'openpgp';
+import { decrypt, enums, readMessage, type Message, type PrivateKey, type PublicKey } from 'openpgp';
+import { sessionKeyFromSkesk, type ParsedSkesk } from './s2k.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 
@@ -29,8 +30,13 @@ export async function decryptStream(input: Readable, secrets: DecryptionSecrets,
     if (keyIds.length > 0 && !secrets.passphrase && (!decryptionKeys || decryptionKeys.length === 0)) {
       throw decryptionFailed(label, `no secret key for ${keyIds.join(', ')}`, 'import the secret key into GnuPG (gpg --import) or give its key file, and set PASSPHRASE to its passphrase');
     }
+    // passphrase packets are opened here (node's hashes; openpgp.js's took seconds per file on gpg's S2K)
+    const sessionKeys = keyIds.length === 0 && secrets.passphrase !== undefined ? passphraseSessionKeys(message, secrets.passphrase) : [];
+    if (keyIds.length === 0 && sessionKeys.length === 0) {
+      throw decryptionFailed(label, 'no passphrase packet this reader understands', 'the file may have been written with options gpg 2.2 does not use by default (e.g. AEAD); decrypt it with gpg');
+    }
     const result = await decrypt({
-      message, format: 'binary', passwords: secrets.passphrase !== undefined ? [secrets.passphrase] : undefined,
+      message, format: 'binary', sessionKeys: sessionKeys.length > 0 ? sessionKeys : undefined,
       decryptionKeys, verificationKeys: secrets.verification?.keys, expectSigned: secrets.verification !== undefined,
       config: { allowUnauthenticatedStream: true },
     });
@@ -53,6 +59,11 @@ function checkSigner(signatures: { keyID: { toHex(): string }; verified: Promise
       code: 'unsigned-volume', exitCode: ExitCode.unsignedVolume, hint: 'the archive was not signed with --sign-key\'s key; check the key id, or restore without --sign-key',
     }));
   }
+}
+
+function passphraseSessionKeys(message: Message<unknown>, passphrase: string) {
+  const packets = message.packets.filterByTag(enums.packet.symEncryptedSessionKey) as unknown as ParsedSkesk[];
+  return packets.map((p) => sessionKeyFromSkesk(p, passphrase)).filter((k) => k !== null);
 }
 
 function mapStreamErrors(plain: Readable, label: string, keyIds: string[]): Readable {

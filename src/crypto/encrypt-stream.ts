@@ -2,12 +2,13 @@
 // one SEIPD v1 packet (AES-256 CFB with the MDC), inside it a compressed packet (ZIP for a passphrase,
 // ZLIB for public keys, as gpg picks) around one binary literal packet with an empty name. The bulk
 // work is node:crypto and node:zlib (native, on the thread pool, back-pressured); openpgp.js builds only
-// the small session-key packets, since those need S2K or the recipients' public-key algorithms.
+// the public-key session-key packets, which need the recipients' algorithms (RSA, ECDH).
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Duplex, PassThrough, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { createDeflate, createDeflateRaw } from 'node:zlib';
 import { encryptSessionKey, type PublicKey } from 'openpgp';
 import { PacketFramer, PacketTag } from './openpgp-packets.js';
+import { passphrasePacket } from './s2k.js';
 
 export type CompressionAlgorithm = 'none' | 'zip' | 'zlib';
 
@@ -22,7 +23,7 @@ const COMPRESSION_ID: Record<CompressionAlgorithm, number> = { none: 0, zip: 1, 
 const SESSION_KEY_BYTES = 32;
 const AES_BLOCK = 16;
 
-/** The session-key packets for one file: one per recipient key, or one for the passphrase. */
+/** The session-key packets for one file: one per recipient key (made by openpgp.js). */
 async function sessionKeyPackets(sessionKey: Uint8Array, recipients: EncryptionRecipients): Promise<Buffer> {
   const out: Buffer[] = [];
   const make = async (options: { encryptionKeys?: PublicKey[]; passwords?: string[]; wildcard?: boolean }) => {
@@ -31,7 +32,6 @@ async function sessionKeyPackets(sessionKey: Uint8Array, recipients: EncryptionR
   };
   if (recipients.keys?.length) await make({ encryptionKeys: recipients.keys });
   if (recipients.hiddenKeys?.length) await make({ encryptionKeys: recipients.hiddenKeys, wildcard: true });
-  if (out.length === 0) await make({ passwords: [recipients.passphrase ?? ''] });
   return Buffer.concat(out);
 }
 
@@ -103,7 +103,10 @@ function literalHead(): Buffer {
 
 /** A Duplex taking plaintext and giving the OpenPGP file's bytes. Errors of any stage destroy the whole. */
 export function createEncryptStream(recipients: EncryptionRecipients, options: { compression: CompressionAlgorithm }): Duplex {
-  const sessionKey = randomBytes(SESSION_KEY_BYTES);
+  const keyed = Boolean(recipients.keys?.length || recipients.hiddenKeys?.length);
+  // a passphrase alone: GnuPG's form, the S2K-derived key is the session key (no key packet to wrap)
+  const symmetric = keyed ? undefined : passphrasePacket(recipients.passphrase ?? '');
+  const sessionKey = symmetric?.sessionKey ?? randomBytes(SESSION_KEY_BYTES);
   const input = new PassThrough({ highWaterMark: 1 << 16 });
   const stages: NodeJS.ReadWriteStream[] = [];
   stages.push(new PacketFramer(PacketTag.literalData, literalHead()));
@@ -113,7 +116,7 @@ export function createEncryptStream(recipients: EncryptionRecipients, options: {
   }
   stages.push(new SeipdCipher(sessionKey));
   stages.push(new PacketFramer(PacketTag.symEncryptedIntegrityProtectedData, Buffer.from([1])));
-  const output = new Prepend(sessionKeyPackets(sessionKey, recipients));
+  const output = new Prepend(symmetric ? Promise.resolve(symmetric.packet) : sessionKeyPackets(sessionKey, recipients));
   return composeDuplex(input, stages, output);
 }
 

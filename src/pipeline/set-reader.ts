@@ -80,6 +80,7 @@ function hashCheck(volume: SetVolume): Transform {
 export async function* decryptedStoredFile(backend: Backend, name: string, options: StoredReadOptions, check?: Transform): AsyncGenerator<Uint8Array> {
   const cipher = options.cipher;
   if (!cipher) throw noCipher(name);
+  cipher.checkCanDecrypt(name);
   const path = join(options.tempdir ?? tmpdir(), `lifeboat-fetch-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     await backend.read(name, async (body) => {
