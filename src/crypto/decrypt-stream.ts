@@ -32,11 +32,10 @@ export async function decryptStream(input: Readable, secrets: DecryptionSecrets,
     }
     // passphrase packets are opened here (node's hashes; openpgp.js's took seconds per file on gpg's S2K)
     const sessionKeys = keyIds.length === 0 && secrets.passphrase !== undefined ? passphraseSessionKeys(message, secrets.passphrase) : [];
-    if (keyIds.length === 0 && sessionKeys.length === 0) {
-      throw decryptionFailed(label, 'no passphrase packet this reader understands', 'the file may have been written with options gpg 2.2 does not use by default (e.g. AEAD); decrypt it with gpg');
-    }
+    // other passphrase packets (v5/v6, AEAD as GnuPG 2.4 or RFC 9580 write) are left to openpgp.js
+    const passwords = keyIds.length === 0 && sessionKeys.length === 0 && secrets.passphrase !== undefined ? [secrets.passphrase] : undefined;
     const result = await decrypt({
-      message, format: 'binary', sessionKeys: sessionKeys.length > 0 ? sessionKeys : undefined,
+      message, format: 'binary', sessionKeys: sessionKeys.length > 0 ? sessionKeys : undefined, passwords,
       decryptionKeys, verificationKeys: secrets.verification?.keys, expectSigned: secrets.verification !== undefined,
       config: { allowUnauthenticatedStream: true },
     });
