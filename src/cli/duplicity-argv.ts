@@ -23,6 +23,8 @@ export interface DuplicityOptions {
   encryptKeys: string[];
   /** --hidden-encrypt-key */
   hiddenEncryptKeys: string[];
+  /** --sign-key (or --encrypt-sign-key): restores check every volume is signed by it */
+  signKey?: string;
   /** --gpg-binary: the gpg used to export keys from the keyring */
   gpgBinary?: string;
   /** false with --no-compression */
@@ -78,6 +80,8 @@ const known: Record<string, OptionSpec> = {
   '--encrypt-key': valued((o, v) => { o.encryptKeys.push(v); }),
   '--hidden-encrypt-key': valued((o, v) => { o.hiddenEncryptKeys.push(v); }),
   '--gpg-binary': valued((o, v) => { o.gpgBinary = v; }),
+  '--sign-key': valued((o, v) => { o.signKey = v; }),
+  '--encrypt-sign-key': valued((o, v) => { o.encryptKeys.push(v); o.signKey = v; }),
   // encryption runs in-process: there is no gpg-agent to use and no pinentry to avoid
   '--use-agent': flag(() => undefined),
   '--volsize': valued((o, v) => { o.volsizeMiB = positiveInteger('--volsize', v); }),
@@ -138,7 +142,6 @@ const shortOptions: Record<string, string> = { '-v': '--verbosity', '-t': '--tim
 
 /** Options that exist in duplicity but whose feature has not landed in Lifeboat yet: a clear error. */
 const notYet: [RegExp, string][] = [
-  [/^--(sign-key|encrypt-sign-key)$/, 'signing is not available in Lifeboat yet; leave out --sign-key'],
   [/^--(gpg-options|encrypt-secret-keyring)$/, 'Lifeboat encrypts in-process, without gpg: see docs/encryption.md'],
   [/^--(rsync-|ftp-|cf-|gs-|swift-|imap-)/, 'Lifeboat has no backend for this option'],
 ];

@@ -21,6 +21,8 @@ export interface CryptoSettings {
   hiddenEncryptKeys: string[];
   /** key files (armored or binary, public or secret) used before the GnuPG keyring */
   keyFiles?: string[];
+  /** --sign-key: reading checks that every file is signed by this key (duplicity's check) */
+  signKey?: string;
   /** --gpg-binary: the gpg asked for keyring exports */
   gpgBinary?: string;
 }
@@ -60,6 +62,11 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
       hint: 'set PASSPHRASE in the environment, pass --encrypt-key KEYID, or pass --no-encryption for an unencrypted archive',
     });
   }
+  if (options.forWriting && settings.encryption && settings.signKey !== undefined) {
+    throw new LifeboatError('signing backups (--sign-key) is not available in Lifeboat yet', {
+      code: 'signing', exitCode: ExitCode.usage, hint: 'leave out --sign-key (the backup is still encrypted), or use --encrypt-key for the key alone',
+    });
+  }
   const fileKeys = settings.keyFiles?.length ? await readKeyFiles(settings.keyFiles) : [];
   let recipients: { keys: PublicKey[]; hiddenKeys: PublicKey[] } | undefined;
   if (options.forWriting && settings.encryption && keyIds.length > 0) {
@@ -69,6 +76,8 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
     };
   }
   let secretKeys: Promise<PrivateKey[]> | undefined;
+  let verificationKeys: Promise<PublicKey[]> | undefined;
+  const signKey = settings.signKey;
   const loadSecretKeys = async (): Promise<PrivateKey[]> => {
     const fromFiles = await Promise.all(fileKeys.filter((k): k is PrivateKey => k.isPrivate()).map((k) => unlockKey(k, settings.passphrase)));
     if (fromFiles.length > 0) return fromFiles;
@@ -90,9 +99,12 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
     checkCanDecrypt,
     async decrypt(input, label) {
       checkCanDecrypt(label);
+      const verification = signKey === undefined ? undefined
+        : { keys: await (verificationKeys ??= publicKeysFor([signKey], fileKeys, settings.gpgBinary)), keyId: signKey };
       return decryptStream(input, {
         passphrase: settings.passphrase,
         secretKeys: () => (secretKeys ??= loadSecretKeys()),
+        verification,
       }, label);
     },
   };

@@ -40,7 +40,7 @@ export async function decryptStream(input: Readable, secrets: DecryptionSecrets,
       config: { allowUnauthenticatedStream: true },
     });
     const plain = Readable.fromWeb(result.data as unknown as import('node:stream/web').ReadableStream<Uint8Array>);
-    if (secrets.verification) checkSigner(result.signatures, secrets.verification.keyId, label, plain);
+    if (secrets.verification) checkSigner(result.signatures, secrets.verification, label, plain);
     return mapStreamErrors(plain, label, keyIds);
   } catch (err) {
     if (err instanceof LifeboatError) throw err;
@@ -48,13 +48,12 @@ export async function decryptStream(input: Readable, secrets: DecryptionSecrets,
   }
 }
 
-/** duplicity's check: the signature's key id must end with the --sign-key value (exit 22 otherwise). */
-function checkSigner(signatures: { keyID: { toHex(): string }; verified: Promise<unknown> }[], wanted: string, label: string, plain: Readable): void {
-  const want = wanted.replace(/^0x/i, '').toUpperCase();
+/** duplicity's check: the file must be signed by the --sign-key key (one of its subkeys counts); exit 22 otherwise. */
+function checkSigner(signatures: { keyID: { toHex(): string }; verified: Promise<unknown> }[], verification: NonNullable<DecryptionSecrets['verification']>, label: string, plain: Readable): void {
+  const allowed = new Set(verification.keys.flatMap((k) => k.getKeyIDs().map((id) => id.toHex().toUpperCase())));
   const ids = signatures.map((s) => s.keyID.toHex().toUpperCase());
-  const match = ids.some((id) => id.endsWith(want.slice(-16)) || want.endsWith(id));
-  if (!match) {
-    plain.destroy(new LifeboatError(`${label}: Volume was signed by key ${ids.join(', ') || 'None'}, not ${want}`, {
+  if (!ids.some((id) => allowed.has(id))) {
+    plain.destroy(new LifeboatError(`${label}: Volume was signed by key ${ids.join(', ') || 'None'}, not ${verification.keyId}`, {
       code: 'unsigned-volume', exitCode: ExitCode.unsignedVolume, hint: 'the archive was not signed with --sign-key\'s key; check the key id, or restore without --sign-key',
     }));
   }
@@ -73,6 +72,11 @@ function mapStreamErrors(plain: Readable, label: string, keyIds: string[]): Read
 
 function explain(err: unknown, label: string, keyIds: string[]): LifeboatError {
   const message = err instanceof Error ? err.message : String(err);
+  if (/Message is not signed/.test(message)) {
+    return new LifeboatError(`${label}: Volume was signed by key None, not the --sign-key`, {
+      code: 'unsigned-volume', exitCode: ExitCode.unsignedVolume, hint: 'the archive was made without --sign-key; restore without it', cause: err,
+    });
+  }
   if (/signature/i.test(message)) {
     return new LifeboatError(`${label}: bad signature (${message})`, {
       code: 'bad-signature', exitCode: ExitCode.gpgFailed, hint: 'the file was changed or signed by another key; restore from another copy', cause: err,

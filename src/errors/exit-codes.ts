@@ -13,8 +13,6 @@ export const ExitCode = {
   cannotOpenFilelist: 7,
   badUrl: 8,
   badArchiveDir: 9,
-  /** --sign-key names a key with no secret key */
-  badSignKey: 10,
   restoreTargetExists: 11,
   verifyDirMissing: 12,
   sourceDirMissing: 13,

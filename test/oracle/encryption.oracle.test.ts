@@ -2,7 +2,7 @@
 // symmetric and public-key chains (full + incremental, several volumes); we restore duplicity's (and
 // the sample enc/); gpg decrypts every file we write to the raw tar or manifest; a backup made where
 // only the public key is restores where the secret key is, and not where it is not; wrong passphrase,
-// wrong key and a damaged volume fail with duplicity's exit codes and leave nothing at the destination.
+// wrong key, a damaged volume, and a volume not signed by --sign-key fail with duplicity's exit codes and leave nothing at the destination.
 // Each GnuPG home is a temporary directory; gpg-agent is stopped in after(). DEBUG_ORACLE=1 prints runs.
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -99,6 +99,8 @@ before(() => {
   assert.equal(gpg(pubOnly, ['--import'], exported).status, 0);
   // duplicity's gpg must trust the imported key without asking
   gpg(pubOnly, ['--import-ownertrust'], `${key.fpr}:6:\n`);
+  // the other key's public half sits beside the first key, for --sign-key checks against it
+  assert.equal(gpg(key.home, ['--import'], gpg(otherKey.home, ['--export', otherKey.fpr]).stdout).status, 0);
 });
 
 test('symmetric: duplicity restores our multi-volume full + incremental, gpg decrypts every file to the raw tar', async (t) => {
@@ -263,4 +265,32 @@ test('wrong passphrase, damaged encrypted volume, no passphrase: duplicity\'s ex
   assert.match(d.stderr, /hash mismatch/);
   assert.ok(!existsSync(out));
   assert.deepEqual(readdirSync(work).filter((x) => x.startsWith('.out-') || x.includes('lifeboat-restore')), [], 'no staging left behind');
+});
+
+test('--sign-key: duplicity\'s signed archive restores when signed by that key, exit 22 when by another or unsigned', async (t) => {
+  if (!requireProgram(t, 'duplicity') || !requireProgram(t, 'gpg', 'gnupg')) return;
+  const source = makeSource();
+  const target = fresh('signed');
+  const url = `file://${target}`;
+  const env = { GNUPGHOME: key.home, PASSPHRASE: KEY_PW };
+  ok(await duplicity(['full', '--encrypt-key', key.fpr, '--sign-key', key.fpr, source, url], env));
+  const out = fresh('signed-out');
+  ok(await lifeboat(['restore', '--sign-key', key.fpr, '--archive-dir', fresh('cache'), url, out], env));
+  await sameTree(source, out, 'a signed archive restores with --sign-key');
+
+  const other = fresh('other-signer');
+  const r = await lifeboat(['restore', '--sign-key', otherKey.fpr, '--archive-dir', fresh('cache'), url, other], env);
+  assert.equal(r.code, 22, r.stderr);
+  assert.match(r.stderr, /Volume was signed by key [0-9A-F]{16}, not /);
+  assert.ok(!existsSync(other));
+
+  const unsigned = fresh('unsigned');
+  ok(await lifeboat(['full', '--encrypt-key', key.fpr, '--archive-dir', fresh('cache'), source, `file://${unsigned}`], env));
+  const u = await lifeboat(['restore', '--sign-key', key.fpr, '--archive-dir', fresh('cache'), `file://${unsigned}`, fresh('unsigned-out')], env);
+  assert.equal(u.code, 22, u.stderr);
+  assert.match(u.stderr, /signed by key None/);
+
+  const refused = await lifeboat(['full', '--encrypt-key', key.fpr, '--sign-key', key.fpr, '--archive-dir', fresh('cache'), source, `file://${fresh('never')}`], env);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /signing backups \(--sign-key\) is not available/);
 });

@@ -43,6 +43,9 @@ Options:
   --encrypt-key KEYID        encrypt to this public key (repeatable); keys come from the GnuPG keyring
                              (gpg --export); restoring needs the secret key (PASSPHRASE: its passphrase)
   --hidden-encrypt-key KEYID as --encrypt-key, without the key id in the files
+  --sign-key KEYID           restore/verify: every file must be signed by this key (exit 22 if not);
+                             signing new backups is not available yet
+  --encrypt-sign-key KEYID   --encrypt-key and --sign-key in one
   --gpg-binary PATH          the gpg used to export keys (default gpg)
   --no-compression           do not gzip volumes and signature files
   --volsize MB               volume size (default 200)
@@ -156,7 +159,7 @@ function parseTime(text: string | undefined): number | undefined {
 function cryptoSettings(options: DuplicityOptions, env: NodeJS.ProcessEnv): CryptoSettings {
   return {
     encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
-    hiddenEncryptKeys: options.hiddenEncryptKeys, gpgBinary: options.gpgBinary,
+    hiddenEncryptKeys: options.hiddenEncryptKeys, gpgBinary: options.gpgBinary, signKey: options.signKey,
   };
 }
 
