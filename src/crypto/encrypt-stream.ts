@@ -107,7 +107,7 @@ export function createEncryptStream(recipients: EncryptionRecipients, options: {
   // a passphrase alone: GnuPG's form, the S2K-derived key is the session key (no key packet to wrap)
   const symmetric = keyed ? undefined : passphrasePacket(recipients.passphrase ?? '');
   const sessionKey = symmetric?.sessionKey ?? randomBytes(SESSION_KEY_BYTES);
-  const input = new PassThrough({ highWaterMark: 1 << 16 });
+  const input = new PassThrough();
   const stages: NodeJS.ReadWriteStream[] = [];
   stages.push(new PacketFramer(PacketTag.literalData, literalHead()));
   if (options.compression !== 'none') {

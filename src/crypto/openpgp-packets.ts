@@ -43,7 +43,7 @@ export class PacketFramer extends Transform {
   #started = false;
 
   constructor(private readonly tag: number, head?: Buffer) {
-    super({ highWaterMark: CHUNK });
+    super();
     if (head) this.#queue(head);
   }
 
@@ -58,9 +58,15 @@ export class PacketFramer extends Transform {
       let all = Buffer.concat(this.#pending, this.#pendingBytes);
       // keep at least one byte back, so the packet always ends with a definite-length part
       while (all.length > CHUNK) {
-        this.#header();
-        this.push(Buffer.from([0xe0 | CHUNK_POWER]));
-        this.push(all.subarray(0, CHUNK));
+        // one buffer per chunk: each push is a call through every later stage (cipher, hash)
+        const started = this.#started;
+        this.#started = true;
+        const head = started ? 1 : 2;
+        const out = Buffer.allocUnsafe(head + CHUNK);
+        if (!started) out[0] = 0xc0 | this.tag;
+        out[head - 1] = 0xe0 | CHUNK_POWER;
+        all.copy(out, head, 0, CHUNK);
+        this.push(out);
         all = all.subarray(CHUNK);
       }
       this.#pending = [all];
@@ -70,16 +76,10 @@ export class PacketFramer extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    this.#header();
-    this.push(encodeLength(this.#pendingBytes));
-    for (const piece of this.#pending) this.push(piece);
+    const head = this.#started ? [] : [Buffer.from([0xc0 | this.tag])];
+    this.#started = true;
+    this.push(Buffer.concat([...head, encodeLength(this.#pendingBytes), ...this.#pending]));
     this.#pending = [];
     done();
-  }
-
-  #header(): void {
-    if (this.#started) return;
-    this.#started = true;
-    this.push(Buffer.from([0xc0 | this.tag]));
   }
 }
