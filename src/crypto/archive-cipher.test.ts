@@ -3,7 +3,7 @@
 // wrong passphrase as a clear exit-31 error.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -83,4 +83,27 @@ test('S2K: the iterated count covers the salted passphrase repeated, and longer 
   assert.equal(key.subarray(0, 20).toString('hex'), first);
   const second = spawnSync('sha1sum', { input: Buffer.concat([Buffer.alloc(1), repeated]) }).stdout.toString().slice(0, 12 * 2);
   assert.equal(key.subarray(20).toString('hex'), second);
+});
+
+test('key files (a duply profile\'s gpgkey.*.asc): encrypt with the public file, decrypt with the secret file and its passphrase', async (t) => {
+  if (!requireProgram(t, 'gpg', 'gnupg')) return;
+  const gnupg = join(home, 'gnupg');
+  const env = { ...process.env, GNUPGHOME: gnupg };
+  const gen = spawnSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', 'kp', '--quick-gen-key', 'files <f@example.org>', 'future-default', 'default', 'never'], { env });
+  assert.equal(gen.status, 0, gen.stderr.toString());
+  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(spawnSync('gpg', ['--batch', '--with-colons', '--list-secret-keys'], { env }).stdout.toString())![1];
+  const pub = join(home, `gpgkey.${fpr}.pub.asc`);
+  const sec = join(home, `gpgkey.${fpr}.sec.asc`);
+  writeFileSync(pub, spawnSync('gpg', ['--batch', '--armor', '--export', fpr], { env }).stdout);
+  writeFileSync(sec, spawnSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', 'kp', '--armor', '--export-secret-keys', fpr], { env }).stdout);
+  const plain = randomBytes(5, 100_000);
+  // no gpg involved from here: an empty GNUPGHOME would not find the key
+  const writer = await openArchiveCipher({ encryption: true, encryptKeys: [fpr], hiddenEncryptKeys: [], keyFiles: [pub], gpgBinary: '/nonexistent/gpg' }, { forWriting: true });
+  const sealed = await collect(Readable.from([plain]).pipe(writer.encryptor()));
+  const reader = await openArchiveCipher({ encryption: true, passphrase: 'kp', encryptKeys: [], hiddenEncryptKeys: [], keyFiles: [sec], gpgBinary: '/nonexistent/gpg' }, { forWriting: false });
+  assert.deepEqual(await collect(await reader.decrypt(Readable.from([sealed]), 'k')), plain);
+  const d = spawnSync('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--decrypt'], { env, input: Buffer.concat([Buffer.from('kp\n'), sealed]) });
+  assert.deepEqual(d.stdout, plain, d.stderr.toString());
+  const wrong = await openArchiveCipher({ encryption: true, passphrase: 'not it', encryptKeys: [], hiddenEncryptKeys: [], keyFiles: [sec] }, { forWriting: false });
+  await assert.rejects(async () => collect(await wrong.decrypt(Readable.from([sealed]), 'k')), /does not open with PASSPHRASE/);
 });
