@@ -28,13 +28,14 @@ export function packetTagOf(firstByte: number): number | null {
   return (firstByte & 0x40) !== 0 ? firstByte & 0x3f : (firstByte >> 2) & 0x0f;
 }
 
-// 64 KiB chunks: a power of two of at least 512 bytes, as the first partial length must be (§4.2.2.4)
-const CHUNK_POWER = 16;
+// 16 KiB chunks, a power of two of at least 512 bytes as the first partial length must be (§4.2.2.4);
+// small, because a volume is measured on the output and each framer holds up to one chunk back
+const CHUNK_POWER = 14;
 const CHUNK = 1 << CHUNK_POWER;
 
 /**
  * Frames whatever is written as one packet of the given tag: `head` (e.g. a version byte) first, then
- * the data, cut into 64 KiB partial-length chunks; the remainder gets a definite length. Input shorter
+ * the data, cut into 16 KiB partial-length chunks; the remainder gets a definite length. Input shorter
  * than one chunk becomes a single packet of definite length, as GnuPG writes small files.
  */
 export class PacketFramer extends Transform {
