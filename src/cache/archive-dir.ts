@@ -12,7 +12,9 @@ import { isMetadataName, metadataSyncKey, parseArchiveName } from '../duplicity/
 import { writeFileAtomically } from '../fsmeta/atomic-write.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 import { streamStoredFile } from '../pipeline/set-reader.js';
-import { refuseEncrypted } from '../crypto/unsupported.js';
+import { decryptedStoredFile } from '../pipeline/set-reader.js';
+import type { ArchiveCipher } from '../crypto/archive-cipher.js';
+import { Readable } from 'node:stream';
 
 export interface ArchiveDirOptions {
   /** --archive-dir; default $XDG_CACHE_HOME/duplicity or ~/.cache/duplicity */
@@ -73,7 +75,7 @@ function neededForChainAt(remoteNames: readonly string[], localNames: readonly s
  */
 export async function syncArchiveDir(
   backend: Backend, remoteNames: readonly string[], dir: string, notice: (line: string) => void,
-  options: { time?: number } = {},
+  options: { time?: number; cipher?: ArchiveCipher; tempdir?: string } = {},
 ): Promise<SyncResult> {
   const remote = new Map<string, string>();
   for (const name of remoteNames) {
@@ -102,10 +104,12 @@ export async function syncArchiveDir(
   }
   for (const name of toCopy) {
     const parsed = parseArchiveName(name)!;
-    refuseEncrypted(name);
     notice(`Copying ${name} to local cache.`);
     const isSignature = parsed.kind === 'full-signature' || parsed.kind === 'new-signature';
-    const body = streamStoredFile(backend, name);
+    // encrypted metadata is cached decrypted: manifests plain, signature files gzipped, as duplicity's cache
+    const body = parsed.encrypted
+      ? Readable.from(decryptedStoredFile(backend, name, { cipher: options.cipher, tempdir: options.tempdir }))
+      : streamStoredFile(backend, name);
     const data = isSignature && !parsed.compressed ? body.pipe(createGzip({ level: 6 })) : body;
     body.on('error', (err) => data.destroy(err));
     await writeFileAtomically(join(dir, cacheNameFor(name)), data, { force: true, mode: 0o600 });

@@ -27,6 +27,10 @@ test('parseDuplicityArgv() takes unique prefixes of long options, as optparse do
   assert.throws(() => parseDuplicityArgv(['full', '--frobnicate', 'src', 'file:///t']), /no such option: --frobnicate/);
 });
 
-test('parseDuplicityArgv() refuses encryption options with a clear message', () => {
-  assert.throws(() => parseDuplicityArgv(['full', '--encrypt-key', 'ABC', 'src', 'file:///t']), /not supported yet/);
+test('parseDuplicityArgv() takes the encryption options, and refuses the gpg ones it has no use for', () => {
+  const { options } = parseDuplicityArgv(['full', '--encrypt-key', 'ABC', '--hidden-encrypt-key=DEF', '--encrypt-sign-key', '0x12', '--use-agent', 'src', 'file:///t']);
+  assert.deepEqual(options.encryptKeys, ['ABC', '0x12']);
+  assert.deepEqual(options.hiddenEncryptKeys, ['DEF']);
+  assert.equal(options.signKey, '0x12');
+  assert.throws(() => parseDuplicityArgv(['full', '--gpg-options', '--compress-algo=bzip2', 'src', 'file:///t']), /not supported yet/);
 });

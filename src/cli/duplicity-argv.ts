@@ -19,6 +19,14 @@ export type DuplicityAction = ExplicitAction | 'backup';
 export interface DuplicityOptions {
   /** false with --no-encryption */
   encryption: boolean;
+  /** --encrypt-key (and --encrypt-sign-key), in order */
+  encryptKeys: string[];
+  /** --hidden-encrypt-key */
+  hiddenEncryptKeys: string[];
+  /** --sign-key (or --encrypt-sign-key): restores check every volume is signed by it */
+  signKey?: string;
+  /** --gpg-binary: the gpg used to export keys from the keyring */
+  gpgBinary?: string;
   /** false with --no-compression */
   compression: boolean;
   /** @default 200 */
@@ -69,6 +77,13 @@ function positiveInteger(name: string, value: string): number {
 const known: Record<string, OptionSpec> = {
   '--no-encryption': flag((o) => { o.encryption = false; }),
   '--no-compression': flag((o) => { o.compression = false; }),
+  '--encrypt-key': valued((o, v) => { o.encryptKeys.push(v); }),
+  '--hidden-encrypt-key': valued((o, v) => { o.hiddenEncryptKeys.push(v); }),
+  '--gpg-binary': valued((o, v) => { o.gpgBinary = v; }),
+  '--sign-key': valued((o, v) => { o.signKey = v; }),
+  '--encrypt-sign-key': valued((o, v) => { o.encryptKeys.push(v); o.signKey = v; }),
+  // encryption runs in-process: there is no gpg-agent to use and no pinentry to avoid
+  '--use-agent': flag(() => undefined),
   '--volsize': valued((o, v) => { o.volsizeMiB = positiveInteger('--volsize', v); }),
   '--archive-dir': valued((o, v) => { o.archiveDir = v; }),
   '--name': valued((o, v) => { o.name = v; }),
@@ -127,8 +142,7 @@ const shortOptions: Record<string, string> = { '-v': '--verbosity', '-t': '--tim
 
 /** Options that exist in duplicity but whose feature has not landed in Lifeboat yet: a clear error. */
 const notYet: [RegExp, string][] = [
-  [/^--(encrypt-key|hidden-encrypt-key|sign-key|encrypt-sign-key|use-agent|gpg-binary|gpg-options|encrypt-secret-keyring)$/,
-    'encryption is not available in Lifeboat yet; use --no-encryption'],
+  [/^--(gpg-options|encrypt-secret-keyring)$/, 'Lifeboat encrypts in-process, without gpg: see docs/encryption.md'],
   [/^--(rsync-|ftp-|cf-|gs-|swift-|imap-)/, 'Lifeboat has no backend for this option'],
 ];
 
@@ -144,7 +158,7 @@ function expandAbbreviation(name: string): string {
 
 function defaults(): DuplicityOptions {
   return {
-    encryption: true, compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
+    encryption: true, encryptKeys: [], hiddenEncryptKeys: [], compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
     dryRun: false, printStatistics: true, force: false, compareData: false, numericOwner: false,
     restoreOwnership: true, maxBlocksize: 2048, selection: [], nullSeparator: false,
     backendOptions: new Map(),

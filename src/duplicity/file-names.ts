@@ -135,6 +135,11 @@ export function metadataSyncKey(name: string): string {
 }
 
 /** Whether a name is a manifest or a signature file, the files the cache holds. */
+/** `.gpg` (or the short `.g`): an OpenPGP file */
+export function isEncryptedName(name: string): boolean {
+  return name.endsWith('.gpg') || name.endsWith('.g');
+}
+
 export function isMetadataName(file: ArchiveFile): boolean {
   return roleOf(file.kind) !== 'archive';
 }

@@ -25,6 +25,8 @@ export const ExitCode = {
   nothingToRestore: 20,
   /** a volume's hash does not match its manifest; we also use it for any corrupt archive data */
   hashMismatch: 21,
+  /** --sign-key given and a volume is not signed by that key */
+  unsignedVolume: 22,
   userError: 23,
   /** an unexpected exception: a bug in Lifeboat */
   unexpected: 30,

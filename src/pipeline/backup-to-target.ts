@@ -5,7 +5,7 @@ import { copyFile, mkdir, stat, unlink } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join, normalize } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import { chainSets, lastFullBackupTime, type BackupChain } from '../duplicity/collection.js';
 import { formatArchiveName } from '../duplicity/file-names.js';
@@ -20,9 +20,11 @@ import { formatPath } from '../fsmeta/entry.js';
 import { readManifestHead } from './manifest-reader.js';
 import { cacheNameFor } from '../cache/archive-dir.js';
 import { readSignatureChain } from './signature-chain.js';
-import { SpoolFile } from './spool.js';
+import { SpoolFile, type SpoolResult } from './spool.js';
+import type { Readable } from 'node:stream';
 import type { BackupStatistics } from './statistics.js';
 import type { Target } from './target.js';
+import type { ArchiveCipher } from '../crypto/archive-cipher.js';
 
 export interface BackupToTargetOptions {
   /** the source directory as the user typed it */
@@ -32,6 +34,8 @@ export interface BackupToTargetOptions {
   /** epoch seconds: a full backup is made when the last full is older */
   fullIfOlderThan?: number;
   compress: boolean;
+  /** encrypts the volumes, signature file and manifest when `encrypting` (`.gpg` names, as duplicity's) */
+  cipher?: ArchiveCipher;
   volumeSizeBytes: number;
   tempdir: string;
   maxBlockSize: number;
@@ -104,26 +108,32 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     await sleep(Math.max(1, 1000 * (previousEnd - now + 1) - (clock() % 1000)));
     now = Math.floor(clock() / 1000);
   }
+  const cipher = options.cipher?.encrypting ? options.cipher : undefined;
+  const suffix = { compressed: options.compress, encrypted: cipher !== undefined };
   const names = type === 'full'
     ? {
-      volume: (n: number) => formatArchiveName({ kind: 'full-volume', time: now, volumeNumber: n }, { compressed: options.compress }),
-      signatures: formatArchiveName({ kind: 'full-signature', time: now }, { compressed: options.compress }),
-      manifest: formatArchiveName({ kind: 'full-manifest', time: now }),
+      volume: (n: number) => formatArchiveName({ kind: 'full-volume', time: now, volumeNumber: n }, suffix),
+      signatures: formatArchiveName({ kind: 'full-signature', time: now }, suffix),
+      manifest: formatArchiveName({ kind: 'full-manifest', time: now }, suffix),
     }
     : {
-      volume: (n: number) => formatArchiveName({ kind: 'inc-volume', startTime: previousEnd, endTime: now, volumeNumber: n }, { compressed: options.compress }),
-      signatures: formatArchiveName({ kind: 'new-signature', startTime: previousEnd, endTime: now }, { compressed: options.compress }),
-      manifest: formatArchiveName({ kind: 'inc-manifest', startTime: previousEnd, endTime: now }),
+      volume: (n: number) => formatArchiveName({ kind: 'inc-volume', startTime: previousEnd, endTime: now, volumeNumber: n }, suffix),
+      signatures: formatArchiveName({ kind: 'new-signature', startTime: previousEnd, endTime: now }, suffix),
+      manifest: formatArchiveName({ kind: 'inc-manifest', startTime: previousEnd, endTime: now }, suffix),
     };
   const previous = type === 'incremental' ? readSignatureChain(target, primary!.signatureChain) : undefined;
   await mkdir(options.tempdir, { recursive: true });
   const result = await runBackup({
     source, backend: target.backend, names, previous, compress: options.compress,
+    encryptor: cipher ? () => cipher.encryptor() : undefined,
     volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
     dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,
     onProgress: options.onProgress, selection,
   });
   const manifestSpool = new SpoolFile(options.tempdir, { compress: false });
+  // encrypted: the archive dir keeps the plain manifest and the gzipped sigtar, the target the .gpg files
+  let remoteManifest: SpoolResult | undefined;
+  let remoteSignatures: SpoolResult | undefined;
   try {
     await manifestSpool.write(formatManifestHead({
       hostname: Buffer.from(hostname), localDir: Buffer.from(source),
@@ -134,24 +144,44 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     }, result.filelist.count));
     for await (const chunk of result.filelist.open()) await manifestSpool.write(chunk as Buffer);
     const manifest = await manifestSpool.finish();
+    if (cipher) {
+      remoteManifest = await encryptSpooled(SpoolFile.open(manifest.path), cipher, options.tempdir);
+      remoteSignatures = await encryptSpooled(SpoolFile.open(result.signatures.path).pipe(createGunzip()), cipher, options.tempdir);
+    }
+    const storedManifest = remoteManifest ?? manifest;
+    const storedSignatures = remoteSignatures ?? result.signatures;
     if (!options.dryRun) {
       options.signal?.throwIfAborted();
-      await target.backend.put(names.signatures, { size: result.signatures.size, open: () => SpoolFile.open(result.signatures.path) }, { signal: options.signal });
+      await target.backend.put(names.signatures, { size: storedSignatures.size, open: () => SpoolFile.open(storedSignatures.path) }, { signal: options.signal });
       // the manifest goes last: its presence is what makes the set complete (§1.7)
-      await target.backend.put(names.manifest, { size: manifest.size, open: () => SpoolFile.open(manifest.path) }, { signal: options.signal });
+      await target.backend.put(names.manifest, { size: storedManifest.size, open: () => SpoolFile.open(storedManifest.path) }, { signal: options.signal });
       await mkdir(target.cacheDir, { recursive: true, mode: 0o700 });
-      await copyFile(manifest.path, join(target.cacheDir, names.manifest));
+      await copyFile(manifest.path, join(target.cacheDir, cacheNameFor(names.manifest)));
       const sigCache = join(target.cacheDir, cacheNameFor(names.signatures));
-      if (options.compress) await copyFile(result.signatures.path, sigCache);
+      if (options.compress || cipher) await copyFile(result.signatures.path, sigCache);
       else await writeFileAtomically(sigCache, createReadStream(result.signatures.path).pipe(createGzip({ level: 6 })), { force: true, mode: 0o600 });
     }
     await removeQuietly(manifest.path);
   } finally {
     await manifestSpool.discard();
     await removeQuietly(result.signatures.path);
+    if (remoteManifest) await removeQuietly(remoteManifest.path);
+    if (remoteSignatures) await removeQuietly(remoteSignatures.path);
     await result.filelist.discard();
   }
   return { type, time: now, statistics: result.statistics };
+}
+
+/** An encrypted copy of a spooled file (the plain one stays for the archive dir). */
+async function encryptSpooled(plain: Readable, cipher: ArchiveCipher, tempdir: string): Promise<SpoolResult> {
+  const spool = new SpoolFile(tempdir, { compress: false, encryptor: cipher.encryptor() });
+  try {
+    for await (const chunk of plain) await spool.write(chunk as Buffer);
+    return await spool.finish();
+  } catch (err) {
+    await spool.discard();
+    throw err;
+  }
 }
 
 async function removeQuietly(path: string): Promise<void> {

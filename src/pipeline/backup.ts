@@ -3,6 +3,7 @@
 // Orchestration only: the formats live in duplicity/, tar/ and librsync/.
 // Files are opened and read with synchronous calls: see the note in selection/walk.ts.
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { Backend } from '../backend/types.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { deletedMember, payloadMembers, snapshotMember, type DifftarMember } from '../duplicity/difftar.js';
@@ -33,6 +34,8 @@ export interface BackupRunOptions {
   /** the previous chain's signature state, oldest sigtar first; undefined for a full backup */
   previous?: AsyncIterable<SignatureStateEntry>;
   compress: boolean;
+  /** encrypted volumes: a new OpenPGP encryptor per volume (the signature file stays gzipped for the cache) */
+  encryptor?: () => Duplex;
   volumeSizeBytes: number;
   tempdir: string;
   maxBlockSize: number;
@@ -50,7 +53,7 @@ export interface BackupRunOptions {
 
 export interface BackupRunResult {
   volumes: VolumeRecord[];
-  /** the signature file as stored (gzipped when compress); the caller uploads it and caches it */
+  /** the signature file, gzipped when compress or encrypting; the caller encrypts it, uploads it and caches it */
   signatures: SpoolResult;
   filelist: FilelistSpool;
   statistics: BackupStatistics;
@@ -61,10 +64,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const names = options.nameDatabase ?? (await systemNames());
   const stats = new BackupStatistics();
   const splitter = new VolumeSplitter({
-    backend: options.backend, tempdir: options.tempdir, compress: options.compress,
+    backend: options.backend, tempdir: options.tempdir, compress: options.compress, encryptor: options.encryptor,
     volumeSizeBytes: options.volumeSizeBytes, nameOf: options.names.volume, signal: options.signal, dryRun: options.dryRun,
   });
-  const sigSpool = new SpoolFile(options.tempdir, { compress: options.compress });
+  const sigSpool = new SpoolFile(options.tempdir, { compress: options.compress || options.encryptor !== undefined });
   const sigTar = new TarWriter();
   const filelist = new FilelistSpool(options.tempdir);
   const writeSig = async (parts: Buffer[]) => { for (const p of parts) await sigSpool.write(p); };

@@ -1,10 +1,11 @@
 // Reads a set's manifest for restore and for the checks before an incremental: the archive dir's
-// plain copy when there, else the target's. The Filelist is dropped while streaming: it has a line
+// plain copy when there, else the target's (decrypted when `.gpg`). The Filelist is dropped while streaming: it has a line
 // per changed file (a million lines for a million-file full backup) and nothing here needs it.
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { refuseEncrypted } from '../crypto/unsupported.js';
+import { isEncryptedName } from '../duplicity/file-names.js';
+import { decryptedStoredFile } from './set-reader.js';
 import type { Target } from './target.js';
 
 const FILELIST_HEADER = /^filelist[ \t]/i;
@@ -21,7 +22,7 @@ export async function readManifestHead(target: Target, localName: string | null,
     if (head) return head;
   }
   if (!remoteName) return null;
-  refuseEncrypted(remoteName);
+  if (isEncryptedName(remoteName)) return withoutFilelist(decryptedStoredFile(target.backend, remoteName, { cipher: target.cipher }));
   return target.backend.read(remoteName, withoutFilelist);
 }
 

@@ -107,16 +107,17 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
   }
 
   const { existing, emptyDir } = await checkRestoreDestination(options.destination, options.force);
+  const readOptions = { signal: options.signal, cipher: target.cipher, tempdir: options.tempdir };
   // in place only when --force meets existing files: then check every volume before writing anything
   const inPlace = existing !== null && !emptyDir;
   if (inPlace) {
-    for (const set of sets) for (const v of set) for await (const _ of verifiedVolume(target.backend, v, options.signal)) { /* hash only */ }
+    for (const set of sets) for (const v of set) for await (const _ of verifiedVolume(target.backend, v, readOptions)) { /* hash only */ }
   }
   const staging = inPlace ? options.destination
     : join(dirname(options.destination), `.${basename(options.destination)}.lifeboat-restore-${randomBytes(4).toString('hex')}`);
   // duplicity creates missing parents of the destination; we remove the ones we made if we fail
   const madeParents = inPlace ? undefined : await mkdir(dirname(options.destination), { recursive: true });
-  const objects = replaySets(sets.map((vols) => readSetMembers(target.backend, vols, options.signal)), {
+  const objects = replaySets(sets.map((vols) => readSetMembers(target.backend, vols, readOptions)), {
     prefix, tempdir: options.tempdir, onWarning: options.warning,
   });
   let result: RestoreWriteResult;

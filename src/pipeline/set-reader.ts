@@ -1,8 +1,14 @@
 // Reads one backup set as a single stream of members (specs §5.7, §10.2): its volumes in order, each
-// checked against the manifest's hash as it streams, gunzipped, read as tar, and multivol pieces joined
+// checked against the manifest's hash as it streams (encrypted ones: fetched into a temporary file and
+// checked before decryption, as duplicity does), gunzipped or decrypted, read as tar, and multivol pieces joined
 // back into one member whose body spans pieces and even volumes.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Backend } from '../backend/types.js';
 import { bestVolumeHash, type ManifestVolume } from '../duplicity/manifest.js';
@@ -11,6 +17,16 @@ import { compareIndex } from '../fsmeta/entry.js';
 import { IntegrityError } from '../errors/lifeboat-error.js';
 import { readTar, type TarEntry } from '../tar/volume-reader.js';
 import type { TarEntryHeader } from '../tar/header.js';
+import { isEncryptedName } from '../duplicity/file-names.js';
+import { cannotDecrypt, type ArchiveCipher } from '../crypto/archive-cipher.js';
+
+export interface StoredReadOptions {
+  signal?: AbortSignal;
+  /** decrypts `.gpg` files; without it they are refused */
+  cipher?: ArchiveCipher;
+  /** where encrypted files are fetched to before decryption (default: the system's) */
+  tempdir?: string;
+}
 
 export interface SetVolume {
   name: string;
@@ -63,12 +79,11 @@ async function drained(out: PassThrough): Promise<void> {
   if (out.destroyed) throw new Error('the reader of the stored file stopped');
 }
 
-/** Streams a volume's tar bytes after checking that the stored bytes hash to the manifest's value. */
-export function verifiedVolume(backend: Backend, volume: SetVolume, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+/** A pass-through that hashes what flows and fails at the end when it differs from the manifest's hash. */
+function hashCheck(volume: SetVolume): Transform {
   const expected = bestVolumeHash(volume.manifest);
-  const algorithm = expected?.algorithm === 'MD5' ? 'md5' : 'sha1';
-  const hash = createHash(algorithm);
-  const check = new Transform({
+  const hash = createHash(expected?.algorithm === 'MD5' ? 'md5' : 'sha1');
+  return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
       done(null, chunk);
@@ -84,6 +99,39 @@ export function verifiedVolume(backend: Backend, volume: SetVolume, signal?: Abo
       }
     },
   });
+}
+
+/**
+ * A stored `.gpg` file's plaintext. The file is fetched whole into a temporary file first (its hash
+ * checked there when `check` is given), so a damaged or wrongly keyed file fails before any of its
+ * plaintext is used; the plaintext then streams out of the decryption.
+ */
+export async function* decryptedStoredFile(backend: Backend, name: string, options: StoredReadOptions, check?: Transform): AsyncGenerator<Uint8Array> {
+  const cipher = options.cipher;
+  if (!cipher) throw noCipher(name);
+  cipher.checkCanDecrypt(name);
+  const path = join(options.tempdir ?? tmpdir(), `lifeboat-fetch-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await backend.read(name, async (body) => {
+      const file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+      if (check) await pipeline(body, check, file);
+      else await pipeline(body, file);
+    }, { signal: options.signal });
+    yield* await cipher.decrypt(createReadStream(path, { highWaterMark: 1 << 16 }), name);
+  } finally {
+    await unlink(path).catch(() => undefined);
+  }
+}
+
+function noCipher(name: string): Error {
+  return cannotDecrypt(name, { encryption: false, encryptKeys: [], hiddenEncryptKeys: [] });
+}
+
+/** Streams a volume's tar bytes after checking that the stored bytes hash to the manifest's value. */
+export function verifiedVolume(backend: Backend, volume: SetVolume, options: StoredReadOptions = {}): AsyncIterable<Uint8Array> {
+  const check = hashCheck(volume);
+  if (isEncryptedName(volume.name)) return decryptedStoredFile(backend, volume.name, options, check);
+  const signal = options.signal;
   const raw = streamStoredFile(backend, volume.name, signal);
   const checked = raw.pipe(check);
   raw.on('error', (err) => checked.destroy(err));
@@ -95,9 +143,9 @@ export function verifiedVolume(backend: Backend, volume: SetVolume, signal?: Abo
 }
 
 /** Tar members of all volumes, in order, as one stream. */
-async function* volumeMembers(backend: Backend, volumes: SetVolume[], signal?: AbortSignal): AsyncGenerator<TarEntry & { volume: string }> {
+async function* volumeMembers(backend: Backend, volumes: SetVolume[], options: StoredReadOptions): AsyncGenerator<TarEntry & { volume: string }> {
   for (const volume of volumes) {
-    const bytes = verifiedVolume(backend, volume, signal);
+    const bytes = verifiedVolume(backend, volume, options);
     try {
       for await (const member of readTar(bytes)) yield { ...member, volume: volume.name };
     } catch (err) {
@@ -111,8 +159,8 @@ async function* volumeMembers(backend: Backend, volumes: SetVolume[], signal?: A
 }
 
 /** Joins multivol pieces and yields one member per index, in order. */
-export async function* readSetMembers(backend: Backend, volumes: SetVolume[], signal?: AbortSignal): AsyncGenerator<SetMember> {
-  const it = volumeMembers(backend, volumes, signal)[Symbol.asyncIterator]();
+export async function* readSetMembers(backend: Backend, volumes: SetVolume[], options: StoredReadOptions = {}): AsyncGenerator<SetMember> {
+  const it = volumeMembers(backend, volumes, options)[Symbol.asyncIterator]();
   let ahead = await it.next();
   let previousIndex: Buffer[] | undefined;
   try {

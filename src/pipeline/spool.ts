@@ -1,5 +1,5 @@
 // A local file that one stored object (a volume, a signature file) is built into before upload:
-// optionally gzipped on the way in, with its stored size and SHA-1 counted as it is written, so the
+// optionally gzipped or OpenPGP-encrypted on the way in, with its stored size and SHA-1 counted as it is written, so the
 // manifest's hash is of the bytes exactly as they will sit on the target.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -11,6 +11,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
 const GATHER_BYTES = 256 * 1024;
+// an encryptor is several stages deep: what is gathered is counted only once it comes out, so less
+// is gathered there, to keep the volume size (measured on the output) close to --volsize
+const GATHER_BYTES_ENCRYPTING = 32 * 1024;
 
 export interface SpoolResult {
   path: string;
@@ -27,10 +30,13 @@ export class SpoolFile {
   #failed: unknown;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  readonly #gatherBytes: number;
 
-  constructor(directory: string, options: { compress: boolean; gzipLevel?: number }) {
+  /** with `encryptor` (plaintext in, OpenPGP out) the file is encrypted, and `compress` is ignored: OpenPGP compresses */
+  constructor(directory: string, options: { compress: boolean; gzipLevel?: number; encryptor?: Duplex }) {
     this.path = join(directory, `lifeboat-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
-    this.#input = options.compress ? createGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough();
+    this.#gatherBytes = options.encryptor ? GATHER_BYTES_ENCRYPTING : GATHER_BYTES;
+    this.#input = options.encryptor ?? (options.compress ? createGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough());
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, done) => {
         this.#size += chunk.length;
@@ -55,7 +61,7 @@ export class SpoolFile {
     if (this.#failed) throw this.#failed;
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= GATHER_BYTES) await this.#flush();
+    if (this.#pendingBytes >= this.#gatherBytes) await this.#flush();
   }
 
   async #flush(): Promise<void> {

@@ -5,6 +5,7 @@ import { archiveDirPath, listArchiveDir, syncArchiveDir } from '../cache/archive
 import { buildCollection, type Collection } from '../duplicity/collection.js';
 import { openBackend } from '../backend/registry.js';
 import { defaultBackendContext, type BackendContext } from '../backend/url.js';
+import type { ArchiveCipher } from '../crypto/archive-cipher.js';
 
 export interface Target {
   url: string;
@@ -12,6 +13,8 @@ export interface Target {
   cacheDir: string;
   remoteNames: string[];
   collection: Collection;
+  /** decrypts the target's `.gpg` files (and encrypts new ones when set up for it) */
+  cipher?: ArchiveCipher;
 }
 
 export interface OpenTargetOptions {
@@ -24,6 +27,9 @@ export interface OpenTargetOptions {
   notice(line: string): void;
   /** backend options and the environment holding credentials; default: none and process.env */
   backend?: BackendContext;
+  cipher?: ArchiveCipher;
+  /** where encrypted metadata is fetched to before decryption */
+  tempdir?: string;
 }
 
 export async function openTarget(url: string, options: OpenTargetOptions): Promise<Target> {
@@ -31,7 +37,7 @@ export async function openTarget(url: string, options: OpenTargetOptions): Promi
   const cacheDir = archiveDirPath(url, options);
   const remoteNames: string[] = [];
   for await (const { name } of backend.list()) remoteNames.push(name);
-  if (options.sync) await syncArchiveDir(backend, remoteNames, cacheDir, options.notice, { time: options.time });
+  if (options.sync) await syncArchiveDir(backend, remoteNames, cacheDir, options.notice, { time: options.time, cipher: options.cipher, tempdir: options.tempdir });
   const collection = buildCollection(remoteNames, await listArchiveDir(cacheDir));
-  return { url, backend, cacheDir, remoteNames, collection };
+  return { url, backend, cacheDir, remoteNames, collection, cipher: options.cipher };
 }

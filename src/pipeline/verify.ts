@@ -53,7 +53,7 @@ export async function verifyTarget(options: VerifyOptions): Promise<number> {
   const time = options.time ?? Math.floor(Date.now() / 1000);
   const prefix = pathToIndex(options.fileToRestore ?? '');
   const sets = await plannedSets(target, time, prefix);
-  const archive = replaySets(sets.map((vols) => readSetMembers(target.backend, vols, options.signal)), {
+  const archive = replaySets(sets.map((vols) => readSetMembers(target.backend, vols, { signal: options.signal, cipher: target.cipher, tempdir: options.tempdir })), {
     prefix, tempdir: options.tempdir, onWarning: options.warning,
   });
   const names = await systemNames();

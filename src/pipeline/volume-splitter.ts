@@ -2,6 +2,7 @@
 // closed when less than 64 KiB of its size budget is left (counted after compression, as duplicity
 // counts), and each closed volume is uploaded in the background while the next one is built
 // (upload-queue.ts bounds how many finished volumes wait on disk).
+import type { Duplex } from 'node:stream';
 import type { Backend } from '../backend/types.js';
 import { SpoolFile } from './spool.js';
 import { UploadQueue } from './upload-queue.js';
@@ -25,6 +26,8 @@ export interface VolumeSplitterOptions {
   backend: Backend;
   tempdir: string;
   compress: boolean;
+  /** set when volumes are encrypted: a new OpenPGP encryptor per volume */
+  encryptor?: () => Duplex;
   volumeSizeBytes: number;
   /** remote name of volume n (1-based) */
   nameOf(volumeNumber: number): string;
@@ -92,7 +95,7 @@ export class VolumeSplitter {
   #open(position: ManifestPosition): void {
     this.#number++;
     this.#current = {
-      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress }),
+      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress, encryptor: this.#options.encryptor?.() }),
       number: this.#number,
       start: position,
       end: position,

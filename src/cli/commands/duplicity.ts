@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { backupToTarget } from '../../pipeline/backup-to-target.js';
 import { checkRestoreDestination, restoreFromTarget } from '../../pipeline/restore-from-target.js';
 import { openTarget, type OpenTargetOptions, type Target } from '../../pipeline/target.js';
+import { openArchiveCipher, type CryptoSettings } from '../../crypto/archive-cipher.js';
 import { archiveDirPath } from '../../cache/archive-dir.js';
 import { lockArchiveDir } from '../../cache/lock.js';
 import { isUrl } from '../../backend/url.js';
@@ -35,10 +36,18 @@ export const duplicityHelp = `Usage: lifeboat duplicity [full|incremental] [OPTI
 duplicity 0.8's command line: archives written here restore with duplicity, and the other way round.
 Without an action word, SOURCE_DIR TARGET_URL backs up (incremental when a chain exists) and
 SOURCE_URL TARGET_DIR restores. Targets: file://, s3:// boto3+s3:// s3+http://, b2://, sftp:// scp://,
-webdav:// webdavs://, azure://, rclone:// (docs/backends.md). Encryption: not yet (pass --no-encryption).
+webdav:// webdavs://, azure://, rclone:// (docs/backends.md). Archives are encrypted as duplicity's
+(OpenPGP, readable by gpg): with the passphrase in PASSPHRASE, or to public keys with --encrypt-key.
 
 Options:
-  --no-encryption            write and read unencrypted archives (required for backups for now)
+  --no-encryption            write and read unencrypted archives
+  --encrypt-key KEYID        encrypt to this public key (repeatable); keys come from the GnuPG keyring
+                             (gpg --export); restoring needs the secret key (PASSPHRASE: its passphrase)
+  --hidden-encrypt-key KEYID as --encrypt-key, without the key id in the files
+  --sign-key KEYID           restore/verify: every file must be signed by this key (exit 22 if not);
+                             signing new backups is not available yet
+  --encrypt-sign-key KEYID   --encrypt-key and --sign-key in one
+  --gpg-binary PATH          the gpg used to export keys (default gpg)
   --no-compression           do not gzip volumes and signature files
   --volsize MB               volume size (default 200)
   --full-if-older-than TIME  start a new chain when the last full backup is older than TIME
@@ -152,6 +161,14 @@ function parseTime(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseTimeString(text, Math.floor(Date.now() / 1000));
 }
 
+/** duplicity's encryption settings: the options, and PASSPHRASE from the environment (duply sets it from GPG_PW). */
+function cryptoSettings(options: DuplicityOptions, env: NodeJS.ProcessEnv): CryptoSettings {
+  return {
+    encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
+    hiddenEncryptKeys: options.hiddenEncryptKeys, gpgBinary: options.gpgBinary, signKey: options.signKey,
+  };
+}
+
 async function dispatch(action: string, positionals: string[], options: DuplicityOptions, out: Output, signal: AbortSignal, ctx: CommandContext): Promise<number> {
   // every backend opened is closed at the end: an open SSH or HTTP connection would keep the process alive
   const opened: Target[] = [];
@@ -172,17 +189,16 @@ async function runAction(action: string, positionals: string[], options: Duplici
   const tempdir = options.tempdir ?? process.env.TMPDIR ?? tmpdir();
   const time = parseTime(options.time);
   const backend = { env: process.env, options: options.backendOptions };
-  const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice, backend };
+  const backingUp = action === 'full' || action === 'incremental' || action === 'backup';
+  const cipher = await openArchiveCipher(cryptoSettings(options, process.env), { forWriting: backingUp });
+  const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice, backend, cipher, tempdir };
   switch (action) {
     case 'full': case 'incremental': case 'backup': {
-      if (options.encryption) {
-        throw new UsageError('encryption is not available in Lifeboat yet', 'pass --no-encryption to write an unencrypted archive');
-      }
       const [source, url] = positionals;
       const target = await open(url, { ...targetOptions, sync: true });
       const result = await backupToTarget({
         source, target, mode: action === 'backup' ? 'auto' : action, fullIfOlderThan: parseTime(options.fullIfOlderThan),
-        compress: options.compression, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
+        compress: options.compression, cipher, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
         maxBlockSize: options.maxBlocksize, allowSourceMismatch: options.allowSourceMismatch, dryRun: options.dryRun,
         signal, notice: out.notice, warning: out.warning, info: out.info,
         onProgress: options.progress ? progressLine(ctx) : undefined,

@@ -1,0 +1,128 @@
+// The one object the pipeline asks to encrypt what it writes and decrypt what it reads, built from
+// duplicity's settings (--no-encryption, PASSPHRASE, --encrypt-key, --hidden-encrypt-key, key files).
+// Keys are looked up once, and only when needed: a symmetric archive never runs gpg, and reading the
+// unencrypted archive dir (status, list, incrementals) needs no secret at all.
+import type { Duplex, Readable } from 'node:stream';
+import type { PrivateKey, PublicKey } from 'openpgp';
+import { ExitCode } from '../errors/exit-codes.js';
+import { LifeboatError } from '../errors/lifeboat-error.js';
+import { decryptStream } from './decrypt-stream.js';
+import { createEncryptStream, type CompressionAlgorithm } from './encrypt-stream.js';
+import { exportPublicKeys, exportSecretKeys, readKeyFiles, unlockKey } from './keys.js';
+
+export interface CryptoSettings {
+  /** false with --no-encryption */
+  encryption: boolean;
+  /** PASSPHRASE: the symmetric passphrase, or the secret key's passphrase when decrypting with keys */
+  passphrase?: string;
+  /** --encrypt-key (repeatable) */
+  encryptKeys: string[];
+  /** --hidden-encrypt-key (repeatable) */
+  hiddenEncryptKeys: string[];
+  /** key files (armored or binary, public or secret) used before the GnuPG keyring */
+  keyFiles?: string[];
+  /** --sign-key: reading checks that every file is signed by this key (duplicity's check) */
+  signKey?: string;
+  /** --gpg-binary: the gpg asked for keyring exports */
+  gpgBinary?: string;
+}
+
+export interface ArchiveCipher {
+  /** whether new files are written encrypted (`.gpg`) */
+  readonly encrypting: boolean;
+  /** plaintext in, OpenPGP bytes out; only when `encrypting` */
+  encryptor(): Duplex;
+  /** throws the clear refusal when these settings cannot decrypt anything (before a file is fetched) */
+  checkCanDecrypt(name: string): void;
+  /** the plaintext of a stored `.gpg` file; `label` names it in errors */
+  decrypt(input: Readable, label: string): Promise<Readable>;
+}
+
+/** Refusal for an encrypted file when the settings cannot decrypt (no passphrase, --no-encryption). */
+export function cannotDecrypt(name: string, settings: CryptoSettings): LifeboatError {
+  if (!settings.encryption) {
+    return new LifeboatError(`${name}: the archive is encrypted, but --no-encryption was given`, {
+      code: 'encrypted', exitCode: ExitCode.encryptionMismatch, hint: 'drop --no-encryption and set PASSPHRASE (and --encrypt-key for a public-key archive)',
+    });
+  }
+  return new LifeboatError(`${name}: the archive is encrypted and PASSPHRASE is not set`, {
+    code: 'no-passphrase', exitCode: ExitCode.gpgFailed, hint: 'set PASSPHRASE to the backup\'s passphrase (or to the secret key\'s passphrase for a public-key archive)',
+  });
+}
+
+/**
+ * Checks the settings for a backup and loads the recipients' public keys. duplicity would prompt for
+ * a missing passphrase; Lifeboat runs from cron, so it says what to set instead.
+ */
+export async function openArchiveCipher(settings: CryptoSettings, options: { forWriting: boolean }): Promise<ArchiveCipher> {
+  const keyIds = [...settings.encryptKeys, ...settings.hiddenEncryptKeys];
+  if (options.forWriting && settings.encryption && keyIds.length === 0 && settings.passphrase === undefined) {
+    throw new LifeboatError('encryption needs a passphrase or a key, and neither is set', {
+      code: 'no-passphrase', exitCode: ExitCode.userError,
+      hint: 'set PASSPHRASE in the environment, pass --encrypt-key KEYID, or pass --no-encryption for an unencrypted archive',
+    });
+  }
+  if (options.forWriting && settings.encryption && settings.signKey !== undefined) {
+    throw new LifeboatError('signing backups (--sign-key) is not available in Lifeboat yet', {
+      code: 'signing', exitCode: ExitCode.usage, hint: 'leave out --sign-key (the backup is still encrypted), or use --encrypt-key for the key alone',
+    });
+  }
+  const fileKeys = settings.keyFiles?.length ? await readKeyFiles(settings.keyFiles) : [];
+  let recipients: { keys: PublicKey[]; hiddenKeys: PublicKey[] } | undefined;
+  if (options.forWriting && settings.encryption && keyIds.length > 0) {
+    recipients = {
+      keys: await publicKeysFor(settings.encryptKeys, fileKeys, settings.gpgBinary),
+      hiddenKeys: await publicKeysFor(settings.hiddenEncryptKeys, fileKeys, settings.gpgBinary),
+    };
+  }
+  let secretKeys: Promise<PrivateKey[]> | undefined;
+  let verificationKeys: Promise<PublicKey[]> | undefined;
+  const signKey = settings.signKey;
+  const loadSecretKeys = async (): Promise<PrivateKey[]> => {
+    const fromFiles = await Promise.all(fileKeys.filter((k): k is PrivateKey => k.isPrivate()).map((k) => unlockKey(k, settings.passphrase)));
+    if (fromFiles.length > 0) return fromFiles;
+    return exportSecretKeys(keyIds, settings.passphrase, settings.gpgBinary);
+  };
+  const checkCanDecrypt = (name: string) => {
+    // a keyed archive may need no passphrase (an unprotected secret key); a symmetric one needs it
+    if (!settings.encryption || (settings.passphrase === undefined && keyIds.length === 0 && fileKeys.length === 0)) {
+      throw cannotDecrypt(name, settings);
+    }
+  };
+  const compression: CompressionAlgorithm = keyIds.length > 0 ? 'zlib' : 'zip';
+  return {
+    encrypting: settings.encryption,
+    encryptor() {
+      if (!settings.encryption) throw new Error('encryptor() without encryption');
+      return createEncryptStream(recipients ?? { passphrase: settings.passphrase }, { compression });
+    },
+    checkCanDecrypt,
+    async decrypt(input, label) {
+      checkCanDecrypt(label);
+      const verification = signKey === undefined ? undefined
+        : { keys: await (verificationKeys ??= publicKeysFor([signKey], fileKeys, settings.gpgBinary)), keyId: signKey };
+      return decryptStream(input, {
+        passphrase: settings.passphrase,
+        secretKeys: () => (secretKeys ??= loadSecretKeys()),
+        verification,
+      }, label);
+    },
+  };
+}
+
+/** Public keys for ids: from the key files when one matches, else exported from the GnuPG keyring. */
+async function publicKeysFor(ids: readonly string[], fileKeys: readonly import('openpgp').Key[], gpg?: string): Promise<PublicKey[]> {
+  const out: PublicKey[] = [];
+  for (const id of ids) {
+    const fromFile = fileKeys.find((k) => keyMatches(k, id));
+    out.push(...(fromFile ? [fromFile.toPublic()] : await exportPublicKeys([id], gpg)));
+  }
+  return out;
+}
+
+function keyMatches(key: import('openpgp').Key, id: string): boolean {
+  const want = id.replace(/^0x/i, '').toUpperCase();
+  const ids = [key.getFingerprint().toUpperCase(), ...key.getKeyIDs().map((k) => k.toHex().toUpperCase())];
+  if (ids.some((k) => k.endsWith(want))) return true;
+  return key.getUserIDs().some((u) => u.toLowerCase().includes(id.toLowerCase()));
+}
