@@ -161,10 +161,6 @@ export async function loadProfile(profile: string, batch: string, rest: string[]
   out.info(`Using profile '${paths.dir}'.`);
   secureProfileDir(paths, out);
   for (const warning of settings.warnings) out.warning(`WARNING: ${warning}`);
-  if (settings.encryption.mode !== 'disabled') {
-    throw new ProfileError('encryption is not available in Lifeboat yet',
-      "set GPG_KEY='disabled' in the conf, or pass --disable-encryption");
-  }
   checkTargetScheme(settings.target.url);
   if (!existsSync(paths.exclude)) writeFileSync(paths.exclude, '', { mode: 0o600 });
   if (settings.dumps) {
