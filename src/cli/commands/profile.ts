@@ -44,6 +44,16 @@ Commands:
   cleanup           list (with --force: delete) what failed runs left
   usage, version
 
+Lifeboat's own (not batch words; docs/unattended.md):
+  schedule [daily|hourly|weekly|"CRON EXPR"] [--time HH:MM] [--systemd|--cron]
+                    run the routine unattended: writes /etc/cron.d/lifeboat-PROFILE or a
+                    systemd service + timer (systemd where it runs)
+  unschedule        remove what schedule wrote
+  run-routine       purge, purgeFull, purgeIncr (those set in the conf) with --force, then backup;
+                    output to the profile's log, errors also to stderr; notifies (NOTIFY_*)
+  check [--max-age 26h]   one line; exit 0 the last backup is recent, 1 it is older or missing
+  cost [--json]     yearly storage cost from the retention, measured sizes and prices
+
 Batches: "_" runs the next command anyway, "+" only if the previous one succeeded, "-" only if it
 failed, "[...]" groups: e.g. pre+bkp_post, purge_purgeIncr_backup --force.
 
@@ -134,7 +144,13 @@ export interface LoadedProfile {
 export type ProfileCommand = (profile: LoadedProfile, ctx: CommandContext) => Promise<number>;
 
 /** Lifeboat's commands beyond duply's; each loads lazily. They are not batch words. */
-const profileCommands: Record<string, () => Promise<ProfileCommand>> = {};
+const profileCommands: Record<string, () => Promise<ProfileCommand>> = {
+  schedule: async () => (await import('./profile/schedule.js')).default,
+  unschedule: async () => (await import('./profile/unschedule.js')).default,
+  'run-routine': async () => (await import('./profile/run-routine.js')).default,
+  check: async () => (await import('./profile/check.js')).default,
+  cost: async () => (await import('./profile/cost.js')).default,
+};
 
 /** Finds, checks and sources the profile, in duply's order (specs/duply.md §2.2, §5). */
 export async function loadProfile(profile: string, batch: string, rest: string[], ctx: CommandContext): Promise<LoadedProfile> {
@@ -210,6 +226,10 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
         stderr: (chunk) => state.ctx.writeStderr(chunk.toString()),
       });
     }
+  }
+  if (token === 'status' && code === 0 && !state.preview) {
+    const stale = await (await import('../../schedule/status-warning.js')).staleWarning({ paths, settings, env: state.conf, vars: state.confVars });
+    if (stale) out.warning(stale);
   }
   const finished = Date.now();
   if (code !== 0) {
