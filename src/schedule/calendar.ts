@@ -73,6 +73,8 @@ export function expandField(field: string, spec: FieldSpec): number[] | null {
       // "5/15" is not cron (Vixie refuses it): a step needs * or a range
       if (b === undefined && m[2] !== undefined) throw badField(field, spec);
       to = b === undefined ? from : valueOf(b, field, spec);
+      // "mon-sun": Sunday as 7 ends a range
+      if (spec.name === 'day of week' && b !== undefined && to === 0 && from > 0) to = 7;
     }
     if (step < 1 || from > to) throw badField(field, spec);
     for (let v = from; v <= to; v += step) values.add(spec.name === 'day of week' && v === 7 ? 0 : v);
