@@ -106,8 +106,8 @@ export function estimate(measured: Measured, r: Retention, prices: Prices, drill
   return { storedGb, drillGb, storage, drills, total: storage + drills };
 }
 
-/** Dollars as printed: cents, or more digits below a cent so small archives do not show $0.00. */
+/** Dollars as printed, to the cent; an amount under a cent is "<$0.01", not a misleading $0.00. */
 export function dollars(value: number): string {
-  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toPrecision(2)}`;
+  if (value > 0 && value < 0.005) return '<$0.01';
   return `$${value.toFixed(2)}`;
 }

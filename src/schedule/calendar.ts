@@ -1,7 +1,7 @@
 // When a profile's routine runs: "daily", "hourly", "weekly" (with --time HH:MM) or a five-field cron
 // expression, checked strictly here (a typo must not become a schedule that never fires), and written
 // out both as a cron line and as a systemd OnCalendar expression.
-import { UsageError } from '../errors/lifeboat-error.js';
+import { ProfileError } from '../profile/conf.js';
 
 export interface Schedule {
   /** the five cron fields, normalised */
@@ -31,7 +31,7 @@ export function parseSchedule(when: string | undefined, time: string | undefined
     const cron = word === 'hourly' ? `${minute} * * * *` : word === 'daily' ? `${minute} ${hour} * * *` : `${minute} ${hour} * * 0`;
     return { cron, onCalendar: toOnCalendar(cron) };
   }
-  if (time !== undefined) throw new UsageError('--time goes with daily, hourly or weekly, not with a cron expression', 'put the time into the expression: "30 2 * * *"');
+  if (time !== undefined) throw new ProfileError('--time goes with daily, hourly or weekly, not with a cron expression', 'put the time into the expression: "30 2 * * *"');
   const cron = normaliseCron(word);
   return { cron, onCalendar: toOnCalendar(cron) };
 }
@@ -42,7 +42,7 @@ function parseClock(text: string, minuteOnly: boolean): [number, number] {
   const hour = m?.[1] === undefined ? 0 : Number(m[1]);
   const minute = m ? Number(m[2]) : NaN;
   if (!m || !(hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59) || (!minuteOnly && m[1] === undefined)) {
-    throw new UsageError(`--time '${text}' is not a time of day`, minuteOnly ? 'e.g. --time 00:15 (hourly uses the minutes)' : 'e.g. --time 03:30 (24-hour HH:MM)');
+    throw new ProfileError(`--time '${text}' is not a time of day`, minuteOnly ? 'e.g. --time 00:15 (hourly uses the minutes)' : 'e.g. --time 03:30 (24-hour HH:MM)');
   }
   return [hour, minute];
 }
@@ -51,7 +51,7 @@ function parseClock(text: string, minuteOnly: boolean): [number, number] {
 export function normaliseCron(expression: string): string {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5) {
-    throw new UsageError(`'${expression}' is not a cron expression: it has ${fields.length} field(s), not 5`,
+    throw new ProfileError(`'${expression}' is not a cron expression: it has ${fields.length} field(s), not 5`,
       'write minute hour day-of-month month day-of-week, e.g. "30 2 * * *", or use daily, hourly, weekly');
   }
   fields.forEach((field, i) => expandField(field, FIELDS[i]));
@@ -89,8 +89,8 @@ function valueOf(text: string, field: string, spec: FieldSpec): number {
   return value;
 }
 
-function badField(field: string, spec: FieldSpec): UsageError {
-  return new UsageError(`cron field '${field}' is not a valid ${spec.name} (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}...` : ''})`,
+function badField(field: string, spec: FieldSpec): ProfileError {
+  return new ProfileError(`cron field '${field}' is not a valid ${spec.name} (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}...` : ''})`,
     'each field is *, a number, a range a-b, a list a,b or a step */n, e.g. "30 2 * * 1-5"');
 }
 
@@ -100,7 +100,7 @@ export function toOnCalendar(cron: string): string {
   const [minute, hour, dom, month, dow] = fields.map((f, i) => expandField(f, FIELDS[i]));
   if (dom !== null && dow !== null) {
     // cron runs when EITHER matches; a systemd timer only when both do
-    throw new UsageError(`'${cron}' restricts both the day of month and the day of week, which a systemd timer cannot express`,
+    throw new ProfileError(`'${cron}' restricts both the day of month and the day of week, which a systemd timer cannot express`,
       'use one of the two, or --cron');
   }
   const list = (values: number[] | null, width: number) => (values === null ? '*' : values.map((v) => String(v).padStart(width, '0')).join(','));
