@@ -34,7 +34,10 @@ async function guarded(channel: string, s: NotifySettings, warn: Warn, send: () 
 }
 
 async function sendMail(s: NotifySettings, report: RunReport): Promise<void> {
-  const transport = createTransport({ url: s.smtp, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS });
+  // the local mail server often offers STARTTLS with a self-signed (snakeoil) certificate, which would
+  // fail verification; on the loopback interface TLS protects nothing, so it is not used there
+  const loopback = /^smtp:\/\/(?:[^@/]*@)?(?:localhost|127(?:\.\d+){3}|\[::1\])(?::\d+)?\/?$/i.test(s.smtp);
+  const transport = createTransport({ url: s.smtp, ignoreTLS: loopback, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS });
   try {
     await transport.sendMail({ from: s.from, to: s.email, subject: subjectOf(report), text: textOf(report) });
   } finally {
