@@ -334,7 +334,7 @@ describe('check and the stale warning of status', () => {
     await target.backend.close();
     const r = home.lifeboat([p.dir, 'check']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^STALE: profile 'stale' last backup .* 2 ?\d{3}, 3d 0h ago, older than the max age 26h\n$/);
+    assert.match(r.stdout, /^STALE: profile 'stale' last backup .* \d{4}, 3d 0h ago, older than the max age 26h\n$/);
     assert.equal(home.lifeboat([p.dir, 'check', '--max-age', '4D']).code, 0);
     assert.equal(home.lifeboat([p.dir, 'check'], { CHECK_MAX_AGE: '4D' }).code, 0, 'CHECK_MAX_AGE from the conf or environment');
     const status = home.lifeboat([p.dir, 'status']);
