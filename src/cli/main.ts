@@ -26,7 +26,9 @@ Commands available in this build:
   PROFILE COMMAND[_COMMAND...] [OPTIONS]
                          duply's command line: create, backup, bkp, full, incr, status, list,
                          verify, verifyPath, restore, fetch, purge, purgeFull, purgeIncr,
-                         purgeAuto, cleanup, pre, post (see "lifeboat usage", docs/profiles.md)
+                         purgeAuto, cleanup, pre, post (see "lifeboat usage", docs/profiles.md);
+                         and Lifeboat's own: schedule, unschedule, run-routine, check, cost
+                         (docs/unattended.md)
   duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
                          collection-status, list-current-files, remove-older-than,
                          remove-all-but-n-full, remove-all-inc-of-but-n-full, cleanup

@@ -72,6 +72,20 @@ SOURCE='/path/of/source'
 ## A second run of this profile waits this many seconds for the first (default 600)
 #LOCK_WAIT=600
 
+## Unattended runs ("lifeboat PROFILE schedule", docs/unattended.md): who hears about a failure,
+## how old the last backup may get before "check" fails, where the routine's log goes
+#NOTIFY_EMAIL=ops@example.org
+#NOTIFY_SMTP=smtp://localhost:25
+#NOTIFY_WEBHOOK=https://example.org/hooks/backup
+#NOTIFY_PING=https://hc-ping.com/your-check-uuid
+#NOTIFY_ON=failure
+#CHECK_MAX_AGE=26h
+#LOG_FILE=/var/log/lifeboat/PROFILE.log
+## prices for "lifeboat PROFILE cost" (USD; default: published B2, S3 and Wasabi prices)
+#PRICE_GB_MONTH=0.006
+#PRICE_GB_DOWNLOAD=0.01
+#DRILLS_PER_YEAR=2
+
 ## Run lifeboat's backup under a wrapper
 #DUPL_PRECMD="nice -n 10 ionice -c3"
 

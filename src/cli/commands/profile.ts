@@ -52,6 +52,16 @@ Commands:
                     restore from the target alone into a scratch directory and check it
   usage, version
 
+Lifeboat's own (not batch words; docs/unattended.md):
+  schedule [daily|hourly|weekly|"CRON EXPR"] [--time HH:MM] [--systemd|--cron]
+                    run the routine unattended: writes /etc/cron.d/lifeboat-PROFILE or a
+                    systemd service + timer (systemd where it runs)
+  unschedule        remove what schedule wrote
+  run-routine       purge, purgeFull, purgeIncr (those set in the conf) with --force, then backup;
+                    output to the profile's log, errors also to stderr; notifies (NOTIFY_*)
+  check [--max-age 26h]   one line; exit 0 the last backup is recent, 1 it is older or missing
+  cost [--json]     yearly storage cost from the retention, measured sizes and prices
+
 Batches: "_" runs the next command anyway, "+" only if the previous one succeeded, "-" only if it
 failed, "[...]" groups: e.g. pre+bkp_post, purge_purgeIncr_backup --force.
 
@@ -145,6 +155,11 @@ export type ProfileCommand = (profile: LoadedProfile, ctx: CommandContext) => Pr
 const profileCommands: Record<string, () => Promise<ProfileCommand>> = {
   'restore-db': async () => (await import('./profile/restore-db.js')).restoreDb,
   drill: async () => (await import('./profile/drill.js')).drill,
+  schedule: async () => (await import('./profile/schedule.js')).default,
+  unschedule: async () => (await import('./profile/unschedule.js')).default,
+  'run-routine': async () => (await import('./profile/run-routine.js')).default,
+  check: async () => (await import('./profile/check.js')).default,
+  cost: async () => (await import('./profile/cost.js')).default,
 };
 
 /** Finds, checks and sources the profile, in duply's order (specs/duply.md §2.2, §5). */
@@ -228,6 +243,10 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
       // the backup ran with the previous good dump; the run still reports the failed dump
       if (code === 0 && dumpFailure) code = 1;
     }
+  }
+  if (token === 'status' && code === 0 && !state.preview) {
+    const stale = await (await import('../../schedule/status-warning.js')).staleWarning({ paths, settings, env: state.conf, vars: state.confVars });
+    if (stale) out.warning(stale);
   }
   const finished = Date.now();
   if (code !== 0) {
