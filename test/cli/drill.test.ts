@@ -51,6 +51,10 @@ DUMP_DIR='${join(source, 'dumps')}'
     const status = spawnSync('duplicity', ['collection-status', '--no-encryption', '--archive-dir', join(home.root, 'dupcache'), `file://${target}`], { encoding: 'utf8' });
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /Found primary backup chain/);
+    const ours = home.lifeboat([profile, 'status']);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.match(ours.stdout, /^Last successful drill: .* ago, on /m, 'status shows the drill');
+    assert.doesNotMatch(ours.stderr, /drill/);
     const cleanup = home.lifeboat([profile, 'cleanup', '--force']);
     assert.equal(cleanup.code, 0, cleanup.stderr);
     assert.ok(readdirSync(target).includes(records[0]), 'cleanup keeps the drill record');

@@ -316,7 +316,8 @@ describe('check and the stale warning of status', () => {
     assert.match(fresh.stdout, /^OK: profile 'watched' last backup \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}, \d+m ago \(max age 26h\)\n$/);
     const status = home.lifeboat([p.dir, 'status']);
     assert.equal(status.code, 0);
-    assert.doesNotMatch(status.stderr, /WARNING/);
+    assert.doesNotMatch(status.stderr, /WARNING: (STALE|NO BACKUP)/, 'a fresh backup: no age warning');
+    assert.match(status.stderr, /WARNING: no recovery drill has passed/, 'but no drill yet');
     const bad = home.lifeboat([p.dir, 'check', '--max-age', 'soon']);
     assert.equal(bad.code, 255);
     assert.match(bad.stderr, /max age 'soon' is not an age/);

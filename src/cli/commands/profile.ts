@@ -247,6 +247,9 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
   if (token === 'status' && code === 0 && !state.preview) {
     const stale = await (await import('../../schedule/status-warning.js')).staleWarning({ paths, settings, env: state.conf, vars: state.confVars });
     if (stale) out.warning(stale);
+    const drills = await (await import('../../drill/status-line.js')).drillStatus({ paths, settings, env: state.conf, vars: state.confVars });
+    if (drills.info) out.result(`${drills.info}\n`);
+    if (drills.warning) out.warning(drills.warning);
   }
   const finished = Date.now();
   if (code !== 0) {
