@@ -1,6 +1,7 @@
 // One dump, written as a checked, atomic file: the dump program writes to a temporary name beside the
 // final one; only when it exited 0, wrote something and its output passes the engine's check is the
 // file fsynced and renamed over the previous dump. A failed dump leaves the previous good one intact.
+import { syncDirectory } from '../fsmeta/atomic-write.js';
 import { spawn } from 'node:child_process';
 import { open, rename, unlink, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -130,15 +131,6 @@ export async function headOf(path: string, bytes = 16): Promise<Buffer> {
     const buffer = Buffer.alloc(bytes);
     const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
     return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
   } finally {
     await handle.close();
   }

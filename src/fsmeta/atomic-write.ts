@@ -53,3 +53,13 @@ export async function writeFileAtomically(
     throw err;
   }
 }
+
+/** fsyncs a directory, so a rename in it survives a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

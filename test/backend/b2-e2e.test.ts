@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { lifeboatBin, oracleEnv, runProgram, type Run } from '../support/run.js';
 import { makeTree, mutateTree } from '../support/make-tree.js';
-import { describeTree } from '../support/tree.js';
+import { describeTree, asRestored } from '../support/tree.js';
 import { B2ProtocolTestServer } from '../servers/b2-server.js';
 
 const KEY_ID = '0012e2ekeyid';
@@ -45,15 +45,6 @@ async function lifeboat(...args: string[]): Promise<Run> {
   assert.ok(!r.command.includes(SECRET) && !r.stdout.includes(SECRET) && !r.stderr.includes(SECRET), 'the key is in no argument and no output');
   if (r.code !== 0) assert.fail(`exit ${r.code}: ${r.command}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   return r;
-}
-
-/** the source as duplicity restores it: negative mtimes become 0 */
-function asRestored(lines: string[]): string[] {
-  return lines.map((line) => {
-    const f = line.split(' ');
-    if (/^-\d+$/.test(f[5])) f[5] = '0';
-    return f.join(' ');
-  });
 }
 
 async function restored(...args: string[]): Promise<string[]> {

@@ -18,7 +18,7 @@ import { runProgram, type Run } from '../support/run.js';
 import { after, test, type TestContext } from 'node:test';
 import { makeTree, mutateTree, type TreeOptions } from '../support/make-tree.js';
 import { requireProgram } from '../support/programs.js';
-import { describeTree } from '../support/tree.js';
+import { describeTree, asRestored } from '../support/tree.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-engine-writes-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -96,15 +96,6 @@ class Chain {
     const wait = epoch + 1000 - Date.now();
     if (wait > 0) await sleep(wait + 20);
   }
-}
-
-/** the source's description as duplicity restores it: negative mtimes become 0 (specs §3) */
-function asRestored(lines: string[]): string[] {
-  return lines.map((line) => {
-    const f = line.split(' ');
-    if (/^-\d+$/.test(f[5])) f[5] = '0';
-    return f.join(' ');
-  });
 }
 
 function assertSameTree(actual: string[], expected: string[], label: string): void {

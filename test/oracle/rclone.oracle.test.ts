@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { makeTree, mutateTree } from '../support/make-tree.js';
 import { requireProgram } from '../support/programs.js';
 import { lifeboatBin, runProgram, type Run } from '../support/run.js';
-import { describeTree } from '../support/tree.js';
+import { describeTree, asRestored } from '../support/tree.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-rclone-oracle-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -27,15 +27,6 @@ function ok(r: Run): Run {
   if (process.env.DEBUG_ORACLE) process.stderr.write(`\n### ${r.command}\n${r.stdout}${r.stderr}`);
   if (r.code !== 0) assert.fail(`exit ${r.code}: ${r.command}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   return r;
-}
-
-/** the source's description as duplicity restores it: negative mtimes become 0 (specs §3) */
-function asRestored(lines: string[]): string[] {
-  return lines.map((line) => {
-    const f = line.split(' ');
-    if (/^-\d+$/.test(f[5])) f[5] = '0';
-    return f.join(' ');
-  });
 }
 
 test('full + incremental through rclone; Lifeboat and duplicity restore them', async (t) => {

@@ -14,7 +14,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { lifeboatBin, oracleEnv, runProgram, type Run } from '../support/run.js';
 import { makeTree, mutateTree } from '../support/make-tree.js';
 import { requireProgram, requirePythonModule } from '../support/programs.js';
-import { describeTree } from '../support/tree.js';
+import { describeTree, asRestored } from '../support/tree.js';
 import { startS3rver, type S3Server } from '../support/s3rver.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-s3-e2e-'));
@@ -48,15 +48,6 @@ function lifeboat(args: string[], environment = env()): Promise<Run> {
 function duplicity(args: string[]): Promise<Run> {
   return runProgram('duplicity', ['--no-encryption', '--no-print-statistics', '--archive-dir', fresh('duplicity-cache'),
     '--s3-endpoint-url', server.endpoint, ...args], env());
-}
-
-/** the source's description as duplicity restores it: negative mtimes become 0 (specs §3) */
-function asRestored(lines: string[]): string[] {
-  return lines.map((line) => {
-    const f = line.split(' ');
-    if (/^-\d+$/.test(f[5])) f[5] = '0';
-    return f.join(' ');
-  });
 }
 
 /** set times are whole seconds and must increase from one run to the next */

@@ -14,7 +14,7 @@ import { makeTree, mutateTree } from '../support/make-tree.js';
 import { requireProgram } from '../support/programs.js';
 import { lifeboatBin, runProgram, type Run } from '../support/run.js';
 import { SSHD, startSshd, type SshServer } from '../support/sshd.js';
-import { describeTree } from '../support/tree.js';
+import { describeTree, asRestored } from '../support/tree.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-sftp-oracle-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -38,15 +38,6 @@ function ok(r: Run): Run {
 
 const lifeboat = (cache: string, args: string[], env = envFor()) =>
   runProgram(process.execPath, [lifeboatBin, 'duplicity', '--no-encryption', '--no-print-statistics', '--archive-dir', cache, ...args], env);
-
-/** the source's description as duplicity restores it: negative mtimes become 0 (specs §3) */
-function asRestored(lines: string[]): string[] {
-  return lines.map((line) => {
-    const f = line.split(' ');
-    if (/^-\d+$/.test(f[5])) f[5] = '0';
-    return f.join(' ');
-  });
-}
 
 function assertSameTree(actual: string[], expected: string[], label: string): void {
   const missing = expected.filter((l) => !actual.includes(l));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTree, mutateTree } from './make-tree.js';
 import { lifeboatBin, oracleEnv, runProgram, type Run } from './run.js';
-import { describeTree } from './tree.js';
+import { describeTree, asRestored } from './tree.js';
 
 export function lifeboat(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return runProgram(process.execPath, [lifeboatBin, 'duplicity', '--no-encryption', '--no-print-statistics', ...args], { ...oracleEnv, ...env });
@@ -17,15 +17,6 @@ export function lifeboat(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run
 export function ok(r: Run): Run {
   if (r.code !== 0) assert.fail(`exit ${r.code}: ${r.command}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   return r;
-}
-
-/** duplicity restores negative mtimes as 0 (specs §3) */
-function asRestored(lines: string[]): string[] {
-  return lines.map((line) => {
-    const f = line.split(' ');
-    if (/^-\d+$/.test(f[5])) f[5] = '0';
-    return f.join(' ');
-  });
 }
 
 function assertSameTree(actual: string[], expected: string[], label: string): void {

@@ -80,3 +80,12 @@ export async function expectedTrees(samples: string): Promise<Map<string, string
   }
   return trees;
 }
+
+/** A source's description as duplicity restores it: negative mtimes become 0 (specs §3). */
+export function asRestored(lines: string[]): string[] {
+  return lines.map((line) => {
+    const f = line.split(' ');
+    if (/^-\d+$/.test(f[5])) f[5] = '0';
+    return f.join(' ');
+  });
+}

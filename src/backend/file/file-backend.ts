@@ -1,5 +1,6 @@
 // file:// targets: a directory on a local or mounted disk. A put writes a temporary name, fsyncs it,
 // renames it into place and fsyncs the directory, so a crash never leaves a half volume under its name.
+import { syncDirectory } from '../../fsmeta/atomic-write.js';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -97,15 +98,6 @@ export class FileBackend implements Backend {
 function checkName(name: string): void {
   if (name === '' || name.includes('/') || name === '.' || name === '..') {
     throw new BackendError('permanent', `bad file name "${name}" for a backend`);
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
