@@ -44,25 +44,32 @@ async function checkOne(settings: DumpSettings, file: string, path: string, stam
     return 'complete (a whole-server dump is not loaded into a scratch database)';
   }
   if (file.startsWith('sqlite-')) {
-    const { stdout } = await run('sqlite3', [path, "pragma integrity_check; select count(*) from sqlite_master where type = 'table';"]);
-    const [integrity, tables] = stdout.trim().split('\n');
+    const { stdout } = await run('sqlite3', [path, "pragma integrity_check; select name from sqlite_master where type = 'table' and name not like 'sqlite_%';"]);
+    const [integrity, ...tables] = stdout.trim().split('\n').filter((l) => l !== '');
     if (integrity !== 'ok') throw new Error(`integrity check: ${integrity}`);
-    return `${tables} tables, integrity ok`;
+    let rows = 0;
+    for (const table of tables) {
+      const counted = await run('sqlite3', [path, `select count(*) from "${table.replace(/"/g, '""')}"`]);
+      rows += Number(counted.stdout.trim());
+    }
+    return `${tables.length} tables, ${rows} rows, integrity ok`;
   }
   const engine = file.startsWith('postgres-') ? 'postgres' : 'mysql';
   const scratch = `lbdrill_${stamp}`;
   await loadDump({ engine, file: path, into: scratch, force: false, settings });
   try {
     if (engine === 'postgres') {
-      const args = ['-X', '-At', '-d', scratch, '-c', "select count(*) from pg_tables where schemaname not in ('pg_catalog', 'information_schema')"];
+      // exact row counts: each table counted through query_to_xml, summed
+      const args = ['-X', '-At', '-d', scratch, '-c', "select count(*) || ' tables, ' || coalesce(sum((xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', schemaname, tablename), false, true, '')))[1]::text::bigint), 0) || ' rows' from pg_tables where schemaname not in ('pg_catalog', 'information_schema')"];
       const osUser = settings.postgres?.osUser;
       const [program, argv] = osUser && process.geteuid?.() === 0 ? ['runuser', ['-u', osUser, '--', 'psql', ...args]] : ['psql', args];
       const { stdout } = await run(program, argv, { env: { ...settings.env } });
-      return `${stdout.trim()} tables`;
+      return stdout.trim();
     }
     const defaults = settings.mysql?.defaultsFile ? [`--defaults-extra-file=${settings.mysql.defaultsFile}`] : [];
-    const { stdout } = await run('mysql', [...defaults, '-N', '-s', '-e', `select count(*) from information_schema.tables where table_schema = '${scratch}'`], { env: { ...settings.env } });
-    return `${stdout.trim()} tables`;
+    // InnoDB's table_rows is an estimate: said so
+    const { stdout } = await run('mysql', [...defaults, '-N', '-s', '-e', `select concat(count(*), ' tables, about ', coalesce(sum(table_rows), 0), ' rows') from information_schema.tables where table_schema = '${scratch}'`], { env: { ...settings.env } });
+    return stdout.trim().split('\n').at(-1) ?? '';
   } finally {
     await dropScratch(settings, engine, scratch).catch(() => undefined);
   }

@@ -40,7 +40,7 @@ DUMP_DIR='${join(source, 'dumps')}'
     assert.match(r.stdout, /^Drill passed: the backup of .* restored from the target alone\.$/m);
     const files = Number(/(\d+) files, /.exec(r.stdout)?.[1]);
     assert.ok(files > 20, `every regular file was checked: ${r.stdout}`);
-    assert.match(r.stdout, /database sqlite-.*app\.db: loaded and checked \(1 tables, integrity ok\)/);
+    assert.match(r.stdout, /database sqlite-.*app\.db: loaded and checked \(1 tables, 2 rows, integrity ok\)/);
     assert.match(r.stderr, /the profile .* is not in the backup/, 'the newcomer check warns that the profile is not backed up');
     const records = readdirSync(target).filter((n) => n.startsWith('lifeboat-drill.'));
     assert.equal(records.length, 1);
@@ -87,16 +87,44 @@ DUMP_DIR='${join(source, 'dumps')}'
     assert.deepEqual(result.mismatches, ['dir1/numbers.txt: content differs from what was backed up']);
   });
 
-  test('a damaged volume fails the drill with its name, and the failed drill is recorded', async (t) => {
+  for (const [label, damage] of [
+    ['a flipped byte in a volume', (path: string) => { const b = readFileSync(path); b[Math.floor(b.length / 2)] ^= 0xff; writeFileSync(path, b); }],
+    ['a missing volume', (path: string) => rmSync(path)],
+  ] as const) {
+    test(`${label} fails the drill naming the volume; once repaired the next drill passes`, async (t) => {
+      if (!profile) return t.skip('needs the first test');
+      const volume = readdirSync(target).find((n) => n.includes('.vol1.difftar'))!;
+      const path = join(target, volume);
+      const good = readFileSync(path);
+      damage(path);
+      try {
+        const r = home.lifeboat([profile, 'drill']);
+        assert.notEqual(r.code, 0);
+        // named by its file name, or as "volume 1 of <manifest>" when it is gone
+        assert.match(r.stderr, new RegExp(`${volume.replace(/\./g, '\\.')}|volume 1 of duplicity-full\\.[0-9TZ]+\\.manifest is missing`));
+      } finally {
+        writeFileSync(path, good);
+      }
+      const again = home.lifeboat([profile, 'drill']);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    });
+  }
+
+  test('a deleted manifest fails the drill (the set is incomplete) and the next good drill passes', async (t) => {
     if (!profile) return t.skip('needs the first test');
-    const volume = readdirSync(target).find((n) => n.includes('.vol1.difftar'))!;
-    const path = join(target, volume);
-    const bytes = readFileSync(path);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-    writeFileSync(path, bytes);
-    const r = home.lifeboat([profile, 'drill']);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, new RegExp(volume.replace(/\./g, '\\.')));
+    const manifest = readdirSync(target).find((n) => n.endsWith('.manifest'))!;
+    const path = join(target, manifest);
+    const good = readFileSync(path);
+    rmSync(path);
+    try {
+      const r = home.lifeboat([profile, 'drill']);
+      assert.notEqual(r.code, 0, r.stdout);
+      assert.match(r.stderr, /^lifeboat: .+/m, 'one line names the cause');
+    } finally {
+      writeFileSync(path, good);
+    }
+    const again = home.lifeboat([profile, 'drill']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
     mkdirSync(join(home.root, 'x'), { recursive: true });
   });
 });
