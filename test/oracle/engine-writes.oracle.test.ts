@@ -18,7 +18,7 @@ import { runProgram, type Run } from '../support/run.js';
 import { after, test, type TestContext } from 'node:test';
 import { makeTree, mutateTree, type TreeOptions } from '../support/make-tree.js';
 import { requireProgram } from '../support/programs.js';
-import { describeTree, asRestored } from '../support/tree.js';
+import { describeTree, asRestored, assertSameTree } from '../support/tree.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-engine-writes-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -96,17 +96,6 @@ class Chain {
     const wait = epoch + 1000 - Date.now();
     if (wait > 0) await sleep(wait + 20);
   }
-}
-
-function assertSameTree(actual: string[], expected: string[], label: string): void {
-  const have = new Set(actual);
-  const want = new Set(expected);
-  const missing = expected.filter((l) => !have.has(l));
-  const extra = actual.filter((l) => !want.has(l));
-  if (missing.length > 0 || extra.length > 0) {
-    assert.fail(`${label}: trees differ\n- expected, not found:\n${missing.join('\n')}\n+ found, not expected:\n${extra.join('\n')}`);
-  }
-  assert.deepEqual(actual, expected, `${label}: same lines in another order`);
 }
 
 /** `duplicity restore [args] URL DIR` into a new directory; returns its description */

@@ -1,10 +1,10 @@
 // A real WebDAV server for tests: Debian's Apache 2 with mod_dav_fs, started as a child with its own
 // config in a temporary directory, on 127.0.0.1 and a free port, Basic or Digest auth, optionally TLS
 // with a self-signed certificate made by openssl. As root, Apache's workers run as www-data.
+import { accepts, freePort } from './ports.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,25 +27,6 @@ export interface ApacheDav {
   /** one line per request: method, path, status, the X-Lifeboat-Test header ("-" when absent) */
   accessLog(): string[];
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function wwwDataIds(): { uid: number; gid: number } | undefined {

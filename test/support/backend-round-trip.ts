@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTree, mutateTree } from './make-tree.js';
 import { lifeboatBin, oracleEnv, runProgram, type Run } from './run.js';
-import { describeTree, asRestored } from './tree.js';
+import { describeTree, asRestored, assertSameTree } from './tree.js';
 
 export function lifeboat(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return runProgram(process.execPath, [lifeboatBin, 'duplicity', '--no-encryption', '--no-print-statistics', ...args], { ...oracleEnv, ...env });
@@ -17,17 +17,6 @@ export function lifeboat(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run
 export function ok(r: Run): Run {
   if (r.code !== 0) assert.fail(`exit ${r.code}: ${r.command}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   return r;
-}
-
-function assertSameTree(actual: string[], expected: string[], label: string): void {
-  const have = new Set(actual);
-  const want = new Set(expected);
-  const missing = expected.filter((l) => !have.has(l));
-  const extra = actual.filter((l) => !want.has(l));
-  if (missing.length > 0 || extra.length > 0) {
-    assert.fail(`${label}: trees differ\n- expected, not found:\n${missing.join('\n')}\n+ found, not expected:\n${extra.join('\n')}`);
-  }
-  assert.deepEqual(actual, expected, `${label}: same lines in another order`);
 }
 
 /** Runs the round trip against `url`, credentials in `env` (never in the arguments). */

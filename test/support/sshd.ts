@@ -3,9 +3,9 @@
 // Tests run as root, so the server logs in root with the generated key. With `rootPassword`, sshd runs
 // in a private mount namespace where a one-line /etc/shadow is bind-mounted over the real one: the
 // machine's accounts are never changed.
+import { accepts, freePort } from './ports.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,25 +39,6 @@ export function keygen(path: string, type = 'ed25519', passphrase = ''): void {
   // a passphrase on the command line is visible in ps: only throwaway test passphrases come here
   const r = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', passphrase, '-C', 'lifeboat-test', '-f', path], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function shadowHash(password: string): string {

@@ -1,6 +1,7 @@
 // A tree described line by line (type, mode, uid, gid, size, mtime, sha1 / link target / device
 // numbers, path), in the format of the samples' logs/expected-restored-trees.txt, so restored trees
 // can be compared with each other and with what duplicity restored.
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -88,4 +89,16 @@ export function asRestored(lines: string[]): string[] {
     if (/^-\d+$/.test(f[5])) f[5] = '0';
     return f.join(' ');
   });
+}
+
+/** Two tree descriptions are equal; on failure, the lines missing and the lines extra. */
+export function assertSameTree(actual: string[], expected: string[], label: string): void {
+  const have = new Set(actual);
+  const want = new Set(expected);
+  const missing = expected.filter((l) => !have.has(l));
+  const extra = actual.filter((l) => !want.has(l));
+  if (missing.length > 0 || extra.length > 0) {
+    assert.fail(`${label}: trees differ\n- expected, not found:\n${missing.join('\n')}\n+ found, not expected:\n${extra.join('\n')}`);
+  }
+  assert.deepEqual(actual, expected, `${label}: same lines in another order`);
 }
