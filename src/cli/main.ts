@@ -27,7 +27,8 @@ Commands available in this build:
                          duply's command line: create, backup, bkp, full, incr, status, list,
                          verify, verifyPath, restore, fetch, purge, purgeFull, purgeIncr,
                          purgeAuto, cleanup, pre, post (see "lifeboat usage", docs/profiles.md);
-                         and Lifeboat's own: schedule, unschedule, run-routine, check, cost
+                         and Lifeboat's own: drill (docs/drills.md), restore-db
+                         (docs/databases.md), schedule, unschedule, run-routine, check, cost
                          (docs/unattended.md)
   duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
                          collection-status, list-current-files, remove-older-than,
