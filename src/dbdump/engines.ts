@@ -1,5 +1,6 @@
 // How each engine is dumped and checked (docs/databases.md), and the dump file names restore-db finds.
 import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DumpError, headOf, tailOf, type DumpSpec } from './dump-file.js';
@@ -82,8 +83,12 @@ export function dumpSpecs(settings: DumpSettings): DumpSpec[] {
       // VACUUM INTO copies the database inside one read transaction: consistent while the application
       // writes, and unlike the shell's .backup it never restarts when a writer commits meanwhile
       write: async (temporary) => {
+        // sqlite3 would create a missing database (and dump it empty): a wrong path must fail
+        if (!(await stat(database).then((s) => s.isFile(), () => false))) {
+          throw new DumpError(`${label}: no such database file; the previous dump is kept`, 'check the path in DUMP_SQLITE');
+        }
         const quoted = temporary.replace(/'/g, "''");
-        await run('sqlite3', ['-bail', '-cmd', `.timeout ${Math.round(settings.sqliteTimeoutSeconds * 1000)}`, database, `VACUUM INTO '${quoted}'`]).catch((err) => {
+        await run('sqlite3', ['-readonly', '-bail', '-cmd', `.timeout ${Math.round(settings.sqliteTimeoutSeconds * 1000)}`, database, `VACUUM INTO '${quoted}'`]).catch((err) => {
           const why = String(err.stderr || err.message).trim().split('\n').at(-1);
           throw new DumpError(`${label}: sqlite3 failed: ${why}; the previous dump is kept`,
             /locked|busy/i.test(why ?? '') ? 'another program held the database locked longer than DUMP_SQLITE_TIMEOUT seconds' : 'check that the path is an SQLite database and readable');
