@@ -176,6 +176,10 @@ export async function loadProfile(profile: string, batch: string, rest: string[]
   out.info(`Using profile '${paths.dir}'.`);
   secureProfileDir(paths, out);
   for (const warning of settings.warnings) out.warning(`WARNING: ${warning}`);
+  if (settings.encryption.mode === 'keys' && settings.encryption.signKey) {
+    throw new ProfileError(`GPG_KEY_SIGN='${settings.encryption.signKey}': signing backups is not available in Lifeboat yet`,
+      "remove GPG_KEY_SIGN (or set GPG_KEY_SIGN='disabled'); the backups are still encrypted to GPG_KEY");
+  }
   checkTargetScheme(settings.target.url);
   if (!existsSync(paths.exclude)) writeFileSync(paths.exclude, '', { mode: 0o600 });
   if (settings.dumps) {
