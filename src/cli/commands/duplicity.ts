@@ -136,11 +136,13 @@ function sinkOf(out: Output, channel: 'notice' | 'error') {
 function progressLine(ctx: CommandContext): ((s: BackupStatistics) => void) | undefined {
   if (!ctx.stderrIsTty) return undefined;
   let last = 0;
+  const started = Date.now();
   return (s) => {
     const now = Date.now();
     if (now - last < 1000) return;
     last = now;
-    ctx.writeStderr(`\r${s.sourceFiles} files, ${formatBytes(s.sourceFileSize)} read, ${s.newFiles} new, ${s.changedFiles} changed `);
+    const rate = s.sourceFileSize / Math.max((now - started) / 1000, 0.001);
+    ctx.writeStderr(`\r${s.sourceFiles} files, ${formatBytes(s.sourceFileSize)} read (${formatBytes(rate)}/s), ${s.newFiles} new, ${s.changedFiles} changed `);
   };
 }
 
