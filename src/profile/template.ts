@@ -81,6 +81,9 @@ SOURCE='/path/of/source'
 #NOTIFY_ON=failure
 #CHECK_MAX_AGE=26h
 #LOG_FILE=/var/log/lifeboat/PROFILE.log
+## Offline copies ("lifeboat PROFILE copy file:///media/DISK/PROFILE", docs/offline-copies.md):
+## status warns when no copy is newer than this (default 35D once a copy was made)
+#OFFLINE_MAX_AGE=35D
 ## prices for "lifeboat PROFILE cost" (USD; default: published B2, S3 and Wasabi prices)
 #PRICE_GB_MONTH=0.006
 #PRICE_GB_DOWNLOAD=0.01

@@ -48,8 +48,14 @@ Commands:
   cleanup           list (with --force: delete) what failed runs left
   restore-db ENGINE:NAME [--time T] [--into DB] [--force]
                     load a database dump from the backup into a new database
-  drill [--time T] [--sample PCT] [--json]
-                    restore from the target alone into a scratch directory and check it
+  drill [--time T] [--sample PCT] [--json] [--from DEST_URL]
+                    restore from the target (or an offline copy) alone into a scratch directory
+                    and check it
+  copy DEST_URL [--label NAME] [--from-source] [--force]
+                    bring an offline disk (e.g. file:///media/backup-a/HOST) up to date with the
+                    target, checking every file; --from-source: a fresh full backup straight to it;
+                    --force: replace damaged files, apply the retention settings to the disk
+                    (docs/offline-copies.md)
   usage, version
 
 Lifeboat's own (not batch words; docs/unattended.md):
@@ -66,8 +72,9 @@ Batches: "_" runs the next command anyway, "+" only if the previous one succeede
 failed, "[...]" groups: e.g. pre+bkp_post, purge_purgeIncr_backup --force.
 
 Options (after the command): --force, --preview (print the duplicity command lines, run
-nothing; passwords shown as ***), --disable-encryption; any other option goes to every
-duplicity command of the batch.
+nothing; passwords shown as ***), --disable-encryption, --from DEST_URL (status, list, verify,
+verifyPath, restore, fetch read an offline copy instead of TARGET: no network needed); any
+other option goes to every duplicity command of the batch.
 
 Exit codes: 0 all commands succeeded; 1 a command failed; 255 the profile or the command line is
 wrong (nothing was run). A second run of the same profile waits for the first (LOCK_WAIT).
@@ -113,8 +120,16 @@ export async function runProfile(args: string[], ctx: CommandContext): Promise<n
   if (extra) return (await extra())(await loadProfile(profile, batch, rest, ctx), ctx);
 
   const loaded = await loadProfile(profile, batch, rest, ctx);
-  const { paths, settings, conf, out, params } = loaded;
-  const tokens = expandBatch(batch, settings);
+  const { paths, conf, out, params } = loaded;
+  const from = takeFromOption(params.options);
+  const tokens = expandBatch(batch, loaded.settings);
+  let settings = loaded.settings;
+  if (from !== undefined) {
+    // an offline copy as the source of the reading commands (docs/offline-copies.md)
+    const refused = tokens.filter((t) => !FROM_COMMANDS.has(t));
+    if (refused.length > 0) throw new ProfileError(`--from works with ${[...FROM_COMMANDS].join(', ')}, not with ${refused.join(', ')}`, 'run the other commands without --from');
+    settings = (await import('../../offline/destination.js')).settingsForDestination(settings, from);
+  }
   // every command line is built and checked before the first command runs, so a bad option,
   // a missing parameter or an unreadable exclude file stops the run before anything is written
   const invocations = new Map<string, DuplicityInvocation>();
@@ -130,7 +145,7 @@ export async function runProfile(args: string[], ctx: CommandContext): Promise<n
     const ok = await runBatch(tokens, {
       preview: params.preview,
       skipped: (token) => out.notice(`\n--- Skipping command ${token.toUpperCase()} ! ---`),
-      execute: (token, context) => executeToken(token, context, { paths, settings, conf: conf.env, confVars: conf.vars, invocations, preview: params.preview, out, ctx }),
+      execute: (token, context) => executeToken(token, context, { paths, settings, conf: conf.env, confVars: conf.vars, invocations, preview: params.preview, out, ctx, fromCopy: from !== undefined }),
     });
     return ok ? 0 : 1;
   } finally {
@@ -160,6 +175,7 @@ const profileCommands: Record<string, () => Promise<ProfileCommand>> = {
   'run-routine': async () => (await import('./profile/run-routine.js')).default,
   check: async () => (await import('./profile/check.js')).default,
   cost: async () => (await import('./profile/cost.js')).default,
+  copy: async () => (await import('./profile/copy.js')).default,
 };
 
 /** Finds, checks and sources the profile, in duply's order (specs/duply.md §2.2, §5). */
@@ -214,6 +230,27 @@ interface RunState {
   preview: boolean;
   out: Output;
   ctx: CommandContext;
+  /** --from: the commands read an offline copy, not the target */
+  fromCopy: boolean;
+}
+
+/** The commands that can read an offline copy with --from: none of them writes. */
+const FROM_COMMANDS = new Set(['status', 'list', 'verify', 'verifypath', 'restore', 'fetch']);
+
+/** Removes `--from URL` / `--from=URL` from the options; returns the URL. */
+function takeFromOption(options: string[]): string | undefined {
+  const i = options.findIndex((o) => o === '--from' || o.startsWith('--from='));
+  if (i < 0) return undefined;
+  let url: string | undefined;
+  if (options[i] === '--from') {
+    url = options[i + 1];
+    options.splice(i, 2);
+  } else {
+    url = options[i].slice('--from='.length);
+    options.splice(i, 1);
+  }
+  if (!url || url.startsWith('-')) throw new ProfileError('--from needs the URL of the offline copy', 'e.g. --from file:///media/backup-a/myserver');
+  return url;
 }
 
 async function executeToken(token: string, context: TokenContext & { CMD_ERR?: string }, state: RunState): Promise<number> {
@@ -248,12 +285,15 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
       if (code === 0 && dumpFailure) code = 1;
     }
   }
-  if (token === 'status' && code === 0 && !state.preview) {
+  if (token === 'status' && code === 0 && !state.preview && !state.fromCopy) {
     const stale = await (await import('../../schedule/status-warning.js')).staleWarning({ paths, settings, env: state.conf, vars: state.confVars });
     if (stale) out.warning(stale);
     const drills = await (await import('../../drill/status-line.js')).drillStatus({ paths, settings, env: state.conf, vars: state.confVars });
     if (drills.info) out.result(`${drills.info}\n`);
     if (drills.warning) out.warning(drills.warning);
+    const offline = await (await import('../../offline/status-line.js')).offlineStatus({ paths, settings, env: state.conf, vars: state.confVars });
+    for (const line of offline.info) out.result(`${line}\n`);
+    if (offline.warning) out.warning(offline.warning);
   }
   const finished = Date.now();
   if (code !== 0) {

@@ -7,9 +7,8 @@ import { hostname } from 'node:os';
 import { join, relative, isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ProfileError } from '../../../profile/conf.js';
-import { argvOf, duplicityInvocation } from '../../../profile/commands.js';
-import { parseDuplicityArgv } from '../../duplicity-argv.js';
-import { openArchiveCipher } from '../../../crypto/archive-cipher.js';
+import { profileCipher, readContext, settingsForDestination } from '../../../offline/destination.js';
+import { redactUrl } from '../../../backend/url.js';
 import { openTarget, type Target } from '../../../pipeline/target.js';
 import { restoreFromTarget } from '../../../pipeline/restore-from-target.js';
 import { readSignatureChain } from '../../../pipeline/signature-chain.js';
@@ -25,26 +24,20 @@ import type { LoadedProfile, ProfileCommand } from '../profile.js';
 
 function parse(args: string[]) {
   try {
-    return parseArgs({ args, allowPositionals: false, options: { time: { type: 'string', short: 't' }, sample: { type: 'string' }, json: { type: 'boolean' } } });
+    return parseArgs({ args, allowPositionals: false, options: { time: { type: 'string', short: 't' }, sample: { type: 'string' }, json: { type: 'boolean' }, from: { type: 'string' } } });
   } catch (err) {
-    throw new ProfileError(`drill: ${(err as Error).message}`, 'usage: lifeboat PROFILE drill [--time T] [--sample PERCENT] [--json]');
+    throw new ProfileError(`drill: ${(err as Error).message}`, 'usage: lifeboat PROFILE drill [--time T] [--sample PERCENT] [--json] [--from DEST_URL]');
   }
 }
 
-/** The target as a replacement machine sees it: the profile's credentials, no local cache. */
-export async function openTargetAsNewcomer(profile: LoadedProfile, archiveDir: string, time: number | undefined): Promise<Target> {
-  const invocation = duplicityInvocation({ command: 'status', settings: profile.settings, paths: profile.paths, options: [], params: [] });
-  const { options } = parseDuplicityArgv(argvOf(invocation));
-  const env = { ...profile.conf.env, ...invocation.env };
-  // the profile's own keys (gpgkey.*.asc) count: a replacement machine gets the profile folder
-  const keyFiles = readdirSync(profile.paths.dir).filter((n) => /^gpgkey\..*\.asc$/.test(n)).map((n) => join(profile.paths.dir, n));
-  const cipher = await openArchiveCipher({
-    encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
-    hiddenEncryptKeys: options.hiddenEncryptKeys, signKey: options.signKey, keyFiles,
-  }, { forWriting: false });
-  return openTarget(profile.settings.target.url, {
-    archiveDir, name: profile.settings.archiveName, sync: true, time, backend: { env, options: options.backendOptions },
-    cipher, tempdir: profile.settings.tempDir, notice: () => undefined,
+/** The target (or, with `from`, an offline copy) as a replacement machine sees it: the profile's credentials, no local cache. */
+export async function openTargetAsNewcomer(profile: LoadedProfile, archiveDir: string, time: number | undefined, from?: string): Promise<Target> {
+  const settings = from ? settingsForDestination(profile.settings, from) : profile.settings;
+  const context = readContext({ ...profile, settings });
+  const cipher = await profileCipher(profile);
+  return openTarget(settings.target.url, {
+    archiveDir, name: settings.archiveName, sync: true, time, backend: { env: context.env, options: context.backendOptions },
+    cipher, tempdir: settings.tempDir, notice: () => undefined,
   });
 }
 
@@ -59,7 +52,7 @@ export const drill: ProfileCommand = async (profile, ctx) => {
   const scratch = mkdtempSync(join(profile.settings.tempDir, 'lifeboat-drill-'));
   const started = Date.now();
   try {
-    const target = await openTargetAsNewcomer(profile, join(scratch, 'cache'), time);
+    const target = await openTargetAsNewcomer(profile, join(scratch, 'cache'), time, values.from);
     const chain = signatureChainAt(target.collection, time);
     const backupTime = Math.max(chain.startTime, ...chain.newSignatures.filter((s) => s.endTime <= time).map((s) => s.endTime));
     const upTo = { ...chain, newSignatures: chain.newSignatures.filter((s) => s.endTime <= time) };
@@ -94,7 +87,7 @@ export const drill: ProfileCommand = async (profile, ctx) => {
     const verified = await verifyAgainstSignatures(tree, readSignatureChain(target, upTo), { include, checkOwners: process.geteuid?.() === 0 });
     const databases = profile.settings.dumps ? await checkDatabaseDumps(profile.settings.dumps, tree) : [];
     const seconds = (Date.now() - started) / 1000;
-    const recoveryWarnings = newcomerWarnings(profile, tree, target, sample !== undefined);
+    const recoveryWarnings = newcomerWarnings(profile, tree, target, sample !== undefined, values.from !== undefined);
     const ok = verified.mismatches.length === 0 && databases.every((d) => d.ok);
     const record: DrillRecord = {
       time: now, ok, backupTime, sample, files: verified.files, bytes: verified.bytes, seconds: Math.round(seconds * 10) / 10,
@@ -108,7 +101,7 @@ export const drill: ProfileCommand = async (profile, ctx) => {
     if (values.json) {
       ctx.out.result(`${JSON.stringify({ ...record, restoreSeconds, throughputBytesPerSecond: Math.round(verified.bytes / Math.max(restoreSeconds, 0.001)), mismatchList: verified.mismatches, warnings: recoveryWarnings, recordName }, null, 2)}\n`);
     } else {
-      ctx.out.result(report(record, verified, databases, restoreSeconds, backupTime));
+      ctx.out.result(report(record, verified, databases, restoreSeconds, backupTime, values.from ? redactUrl(values.from) : undefined));
       for (const w of recoveryWarnings) out.warning(`WARNING: ${w}`);
     }
     return ok ? 0 : 1;
@@ -117,9 +110,9 @@ export const drill: ProfileCommand = async (profile, ctx) => {
   }
 };
 
-function report(record: DrillRecord, verified: VerifyResult, databases: DatabaseCheck[], restoreSeconds: number, backupTime: number): string {
+function report(record: DrillRecord, verified: VerifyResult, databases: DatabaseCheck[], restoreSeconds: number, backupTime: number, from?: string): string {
   const lines = [
-    `Drill ${record.ok ? 'passed' : 'FAILED'}: the backup of ${formatHumanTime(backupTime)}${record.sample ? ` (a ${record.sample}% sample)` : ''} restored from the target alone.`,
+    `Drill ${record.ok ? 'passed' : 'FAILED'}: the backup of ${formatHumanTime(backupTime)}${record.sample ? ` (a ${record.sample}% sample)` : ''} restored from ${from ? `the offline copy ${from}` : 'the target'} alone.`,
     `  ${verified.objects} objects, ${verified.files} files, ${formatBytes(verified.bytes)} checked against the backup's signatures in ${record.seconds} s (restore ${formatBytes(verified.bytes / Math.max(restoreSeconds, 0.001))}/s)`,
   ];
   if (verified.mismatches.length > 0) {
@@ -132,7 +125,7 @@ function report(record: DrillRecord, verified: VerifyResult, databases: Database
 }
 
 /** What a replacement machine would miss: things needed for recovery that exist only here. */
-function newcomerWarnings(profile: LoadedProfile, tree: string, target: Target, sampled: boolean): string[] {
+function newcomerWarnings(profile: LoadedProfile, tree: string, target: Target, sampled: boolean, fromCopy: boolean): string[] {
   const warnings: string[] = [];
   const { paths, settings } = profile;
   const inside = relative(settings.source, paths.dir);
@@ -144,7 +137,7 @@ function newcomerWarnings(profile: LoadedProfile, tree: string, target: Target, 
     warnings.push('the passphrase or secret key that decrypts the backups must exist somewhere other than this server');
   }
   const localDir = archiveDirPath(settings.target.url, { archiveDir: settings.archiveDir, name: settings.archiveName });
-  if (existsSync(localDir)) {
+  if (!fromCopy && existsSync(localDir)) {
     const remote = new Set(target.remoteNames);
     const onlyLocal = readdirSync(localDir).filter((n) => /\.(manifest|sigtar)/.test(n) && !n.endsWith('.part') && !remote.has(n) && !remote.has(`${n}.gz`) && !remote.has(n.replace(/\.gz$/, '')));
     if (onlyLocal.length > 0) warnings.push(`the archive dir ${localDir} holds ${onlyLocal.length} file(s) the target lacks (${onlyLocal.slice(0, 3).join(', ')}): they exist only on this server`);
