@@ -38,7 +38,7 @@ export interface DiskLabel {
 }
 
 export interface CopyRecord {
-  /** when the copy finished, epoch seconds */
+  /** when the copy finished, epoch seconds (with milliseconds) */
   time: number;
   disk: string;
   /** DEST, credentials removed */
@@ -126,7 +126,7 @@ export function diskSlug(name: string): string {
 }
 
 export function copyRecordName(record: CopyRecord): string {
-  const stamp = new Date(record.time * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(Math.floor(record.time) * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${COPY_RECORD_PREFIX}${stamp}.${diskSlug(record.disk)}.json`;
 }
 

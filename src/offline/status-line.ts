@@ -15,7 +15,7 @@ export function offlineLines(records: CopyRecord[], options: { profile: string; 
   const text = options.maxAgeText || DEFAULT_OFFLINE_MAX_AGE;
   const maxAge = parseDuration(text);
   if (maxAge === null) return { info: [], warning: `WARNING: OFFLINE_MAX_AGE '${text}' is not a duration (e.g. 35D)` };
-  const info = records.map((r) => `Offline copy '${r.disk}': last written ${formatHumanTime(r.time)} (${formatAge(options.nowSeconds - r.time)} ago, ${r.mode === 'from-source' ? 'a full backup from the source' : 'copied from the target'}), `
+  const info = records.map((r) => `Offline copy '${r.disk}': last written ${formatHumanTime(Math.floor(r.time))} (${formatAge(options.nowSeconds - r.time)} ago, ${r.mode === 'from-source' ? 'a full backup from the source' : 'copied from the target'}), `
     + `holds backups up to ${r.lastBackupTime === null ? 'none' : formatHumanTime(r.lastBackupTime)}${r.damaged.length ? `, ${r.damaged.length} damaged file(s) found` : ''}`);
   if (records.length === 0) {
     if (options.maxAgeText === undefined || options.maxAgeText === '') return { info };

@@ -126,7 +126,7 @@ export async function runProfile(args: string[], ctx: CommandContext): Promise<n
   let settings = loaded.settings;
   if (from !== undefined) {
     // an offline copy as the source of the reading commands (docs/offline-copies.md)
-    const refused = tokens.filter((t) => !FROM_COMMANDS.has(t));
+    const refused = tokens.filter((t) => !FROM_COMMANDS.has(t) && !['and', 'or', 'groupin', 'groupout'].includes(t));
     if (refused.length > 0) throw new ProfileError(`--from works with ${[...FROM_COMMANDS].join(', ')}, not with ${refused.join(', ')}`, 'run the other commands without --from');
     settings = (await import('../../offline/destination.js')).settingsForDestination(settings, from);
   }

@@ -4,9 +4,10 @@
 // to DEST with the profile's settings, then checked the same way. Either way the disk gets its label
 // and sums, the profile's retention is applied to the disk only with --force, and a record of the copy
 // goes to the target, where `status` reads it without the disk.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { TEMPORARY_MARKER } from '../../../backend/file/file-backend.js';
 import { openBackend } from '../../../backend/registry.js';
 import { redactUrl } from '../../../backend/url.js';
 import type { Backend } from '../../../backend/types.js';
@@ -41,6 +42,28 @@ async function listSizes(backend: Backend): Promise<Map<string, number>> {
 function held(collection: Collection): DiskLabel['holds'] {
   const chains: HeldChain[] = collection.backupChains.map((c) => ({ start: c.startTime, end: c.endTime, sets: 1 + c.incrementalSets.length }));
   return { chains, lastBackupTime: chains.length ? Math.max(...chains.map((c) => c.end)) : null };
+}
+
+/**
+ * On a file:// disk, the temporary files of puts that a killed copy left (the backend never lists
+ * them; each is at most one volume). Other backends' leftovers are theirs to clean.
+ */
+function removeLeftovers(destUrl: string): number {
+  if (!/^file:\/\//i.test(destUrl)) return 0;
+  const dir = resolve(decodeURIComponent(destUrl.slice('file://'.length)));
+  let removed = 0;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.includes(TEMPORARY_MARKER)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 export const copy: ProfileCommand = async (profile, ctx) => {
@@ -103,6 +126,8 @@ export const copy: ProfileCommand = async (profile, ctx) => {
       }
     }
 
+    const leftovers = removeLeftovers(destUrl);
+    if (leftovers > 0) out.notice(`Removed ${leftovers} unfinished file(s) an interrupted copy left on ${display}.`);
     const destSizes = await listSizes(dest);
     const sums = await readSums(dest);
     let lastSave = Date.now();
@@ -144,7 +169,8 @@ export const copy: ProfileCommand = async (profile, ctx) => {
     await writeLabel(dest, newLabel);
     const damaged = result.damaged.filter((d) => !d.repaired);
     const record: CopyRecord = {
-      time: now, disk: diskName, dest: display, mode, lastBackupTime: holds.lastBackupTime, copiedFiles: result.copiedFiles,
+      // to the millisecond: two disks written in one second still sort
+      time: Date.now() / 1000, disk: diskName, dest: display, mode, lastBackupTime: holds.lastBackupTime, copiedFiles: result.copiedFiles,
       copiedBytes: result.copiedBytes, checkedFiles: result.checkedFiles, damaged: damaged.map((d) => d.name), host,
     };
     try {
