@@ -28,8 +28,8 @@ Commands available in this build:
                          verify, verifyPath, restore, fetch, purge, purgeFull, purgeIncr,
                          purgeAuto, cleanup, pre, post (see "lifeboat usage", docs/profiles.md);
                          and Lifeboat's own: drill (docs/drills.md), restore-db
-                         (docs/databases.md), schedule, unschedule, run-routine, check, cost
-                         (docs/unattended.md)
+                         (docs/databases.md), copy (offline copies, docs/offline-copies.md),
+                         schedule, unschedule, run-routine, check, cost (docs/unattended.md)
   duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
                          collection-status, list-current-files, remove-older-than,
                          remove-all-but-n-full, remove-all-inc-of-but-n-full, cleanup

@@ -21,9 +21,10 @@ export function offlineLines(records: CopyRecord[], options: { profile: string; 
     if (options.maxAgeText === undefined || options.maxAgeText === '') return { info };
     return { info, warning: `WARNING: no offline copy has been made (OFFLINE_MAX_AGE is ${text}); run "lifeboat ${options.profile} copy file:///media/DISK/${options.profile}"` };
   }
+  // records hold one per disk, newest first: the next in the rotation is the one written longest ago
   const age = options.nowSeconds - records[0].time;
   if (age > maxAge) {
-    return { info, warning: `WARNING: no offline copy is newer than OFFLINE_MAX_AGE (${text}): the last one, to '${records[0].disk}', is ${formatAge(age)} old; plug in the next disk and run "lifeboat ${options.profile} copy ${records.find((r) => r.disk !== records[0].disk)?.dest ?? records[0].dest}"` };
+    return { info, warning: `WARNING: no offline copy is newer than OFFLINE_MAX_AGE (${text}): the last one, to '${records[0].disk}', is ${formatAge(age)} old; plug in the next disk and run "lifeboat ${options.profile} copy ${records[records.length - 1].dest}"` };
   }
   return { info };
 }
