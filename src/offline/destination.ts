@@ -2,8 +2,9 @@
 // Everything else stays the profile's (encryption, DUPL_PARAMS, source, excludes); the archive dir
 // gets a name of its own per place, so the target's local cache is never brought in step with a disk.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TEMPORARY_MARKER } from '../backend/file/file-backend.js';
 import { supportedSchemes } from '../backend/registry.js';
 import { redactUrl } from '../backend/url.js';
 import { parseDuplicityArgv } from '../cli/duplicity-argv.js';
@@ -63,4 +64,26 @@ export async function profileCipher(profile: { settings: ProfileSettings; paths:
     encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
     hiddenEncryptKeys: options.hiddenEncryptKeys, signKey: options.signKey, keyFiles,
   }, { forWriting: false });
+}
+
+/**
+ * On a file:// disk, the temporary files of puts that a killed copy left (the backend never lists
+ * them; each is at most one volume); returns how many were removed. Other backends' leftovers are theirs.
+ */
+export function removeLeftovers(destUrl: string): number {
+  if (!/^file:\/\//i.test(destUrl)) return 0;
+  const dir = resolve(decodeURIComponent(destUrl.slice('file://'.length)));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.includes(TEMPORARY_MARKER)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
 }

@@ -212,28 +212,31 @@ OFFLINE_MAX_AGE=\${TEST_OFFLINE_MAX_AGE-35D}
     const incVolumes = listing(targetDir).filter((n) => n.startsWith('duplicity-inc.') && n.includes('.vol'));
     assert.ok(incVolumes.length >= 3, incVolumes.join(' '));
 
-    const child = spawn(process.execPath, [new URL('../support/copy-child.js', import.meta.url).pathname, targetDir, disk, '.vol2.difftar', String(300_000), home.root], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let seen = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (c) => {
-        seen += c;
-        if (seen.includes('paused\n')) { child.kill('SIGKILL'); }
+    // killed three times: half-way through volume 2, in the signature file, in the manifest; after
+    // each kill the disk holds the full backup complete and the incremental visibly incomplete
+    for (const [pause, bytes] of [['.vol2.difftar', 300_000], ['duplicity-new-signatures.', 1], ['.manifest', 1]] as const) {
+      const child = spawn(process.execPath, [new URL('../support/copy-child.js', import.meta.url).pathname, targetDir, disk, pause, String(bytes), home.root], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let seen = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (c) => {
+          seen += c;
+          if (seen.includes('paused\n')) child.kill('SIGKILL');
+        });
+        child.on('exit', () => resolve());
+        child.on('error', reject);
       });
-      child.on('exit', () => resolve());
-      child.on('error', reject);
-    });
-    assert.ok(seen.includes('paused'), `the child reached the middle of volume 2: ${seen.slice(-300)}`);
-    assert.ok(readdirSync(disk).some((n) => n.includes('.vol2.difftar') && n.includes('.lifeboat-part-')), 'killed half-way through volume 2');
-    // what the disk holds now: the full backup complete, the incremental visibly incomplete
-    assertNoFalseComplete(disk);
-    const collection = buildCollection(listing(disk), []);
-    assert.equal(collection.backupChains.length, 1);
-    assert.equal(collection.backupChains[0].incrementalSets.length, 0);
-    assert.equal(collection.incompleteSets.length, 1);
-    const status = spawnSync('duplicity', ['collection-status', '--no-encryption', '--archive-dir', join(home.root, 'dupcache-k'), `file://${disk}`], { encoding: 'utf8' });
-    assert.equal(status.status, 0, status.stderr);
-    assert.match(status.stdout, /Total number of contained volumes: 1\n/);
-    assert.match(status.stdout, /1 incomplete backup set/);
+      assert.ok(seen.includes('paused'), `the child reached ${pause}: ${seen.slice(-300)}`);
+      assert.ok(readdirSync(disk).some((n) => n.includes(pause) && n.includes('.lifeboat-part-')), `killed while writing ${pause}`);
+      assertNoFalseComplete(disk);
+      const collection = buildCollection(listing(disk), []);
+      assert.equal(collection.backupChains.length, 1);
+      assert.equal(collection.backupChains[0].incrementalSets.length, 0, `after the kill in ${pause}`);
+      assert.equal(collection.incompleteSets.length, 1);
+      const status = spawnSync('duplicity', ['collection-status', '--no-encryption', '--archive-dir', join(home.root, 'dupcache-k'), `file://${disk}`], { encoding: 'utf8' });
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, /Total number of contained volumes: 1\n/);
+      assert.match(status.stdout, /1 incomplete backup set/);
+    }
     const early = join(home.root, 'killed-restored');
     duplicityRestore(disk, Math.floor(Date.now() / 1000), early);
     assertSameTree(await describeTree(early), afterFull, 'duplicity restores the full backup from the interrupted disk');

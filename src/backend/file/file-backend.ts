@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { Backend, OperationOptions, PutSource } from '../types.js';
 import { BackendError } from '../errors.js';
 
-/** Temporary files carry this marker so `cleanup` can find what an interrupted put left. */
+/** Temporary files carry this marker (file:// puts: as a prefix) so what an interrupted put left can be found. */
 export const TEMPORARY_MARKER = '.lifeboat-part-';
 
 export class FileBackend implements Backend {
@@ -48,7 +48,9 @@ export class FileBackend implements Backend {
   async put(name: string, source: PutSource, options: OperationOptions = {}): Promise<void> {
     checkName(name);
     await mkdir(this.#dir, { recursive: true }).catch((err) => { throw classify(err, this.#dir); });
-    const temporary = join(this.#dir, `${name}${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}`);
+    // the marker leads the name: "duplicity-inc.….manifest.<anything>" would be a manifest to duplicity
+    // (its names match at the start, any suffix after a dot), so a killed put would make a set look complete
+    const temporary = join(this.#dir, `${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}.${name}`);
     try {
       await pipeline(source.open(), createWriteStream(temporary, { flags: 'wx' }), { signal: options.signal });
       const handle = await open(temporary, 'r');

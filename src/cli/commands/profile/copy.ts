@@ -4,10 +4,9 @@
 // to DEST with the profile's settings, then checked the same way. Either way the disk gets its label
 // and sums, the profile's retention is applied to the disk only with --force, and a record of the copy
 // goes to the target, where `status` reads it without the disk.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
-import { TEMPORARY_MARKER } from '../../../backend/file/file-backend.js';
+import { dirname, join, resolve } from 'node:path';
 import { openBackend } from '../../../backend/registry.js';
 import { redactUrl } from '../../../backend/url.js';
 import type { Backend } from '../../../backend/types.js';
@@ -18,7 +17,7 @@ import { formatHumanTime } from '../../../duplicity/time.js';
 import { LifeboatError } from '../../../errors/lifeboat-error.js';
 import { ExitCode } from '../../../errors/exit-codes.js';
 import { copyArchive, type CopySource } from '../../../offline/copy.js';
-import { checkDestination, profileCipher, readContext, settingsForDestination } from '../../../offline/destination.js';
+import { checkDestination, profileCipher, readContext, removeLeftovers, settingsForDestination } from '../../../offline/destination.js';
 import {
   readLabel, readSums, saveCopyRecord, writeLabel, writeSums, type CopyRecord, type DiskLabel, type HeldChain,
 } from '../../../offline/disk-files.js';
@@ -45,25 +44,21 @@ function held(collection: Collection): DiskLabel['holds'] {
 }
 
 /**
- * On a file:// disk, the temporary files of puts that a killed copy left (the backend never lists
- * them; each is at most one volume). Other backends' leftovers are theirs to clean.
+ * A disk that is not mounted: its mount point is an empty directory on the root file system, and a
+ * copy would fill the root file system instead. Refused when DEST (file://) does not exist yet and
+ * the nearest existing directory above it is under /media, /mnt or /run/media on the root's device.
  */
-function removeLeftovers(destUrl: string): number {
-  if (!/^file:\/\//i.test(destUrl)) return 0;
+function checkMounted(destUrl: string): void {
+  if (!/^file:\/\//i.test(destUrl)) return;
   const dir = resolve(decodeURIComponent(destUrl.slice('file://'.length)));
-  let removed = 0;
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
+  if (existsSync(dir)) return;
+  let ancestor = dirname(dir);
+  while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+  if (!/^\/(media|mnt|run\/media)(\/|$)/.test(ancestor)) return;
+  if (statSync(ancestor).dev === statSync('/').dev) {
+    throw new ProfileError(`copy: ${dir} does not exist and ${ancestor} is on the root file system: is the disk mounted?`,
+      `mount the disk (e.g. mount /dev/sdX1 ${ancestor}), or create ${dir} first if this really is the place`);
   }
-  for (const name of names) {
-    if (!name.includes(TEMPORARY_MARKER)) continue;
-    rmSync(join(dir, name), { force: true });
-    removed++;
-  }
-  return removed;
 }
 
 export const copy: ProfileCommand = async (profile, ctx) => {
@@ -73,6 +68,7 @@ export const copy: ProfileCommand = async (profile, ctx) => {
   const destUrl = positionals[0];
   if (!destUrl) throw new ProfileError('copy: DEST_URL is missing', `${USAGE}, e.g. file:///media/backup-a/${profile.paths.name}`);
   checkDestination(destUrl, profile.settings.target.url);
+  checkMounted(destUrl);
   if (values.label !== undefined && values.label.trim() === '') throw new ProfileError('copy: --label is empty', 'name the disk, e.g. --label backup-a');
   const force = values.force === true;
   const out = profile.out;
