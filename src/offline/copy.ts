@@ -49,6 +49,7 @@ export interface CopyOptions {
   signal?: AbortSignal;
   notice(line: string): void;
   warning(line: string): void;
+  info?(line: string): void;
   /** called as each file's bytes flow to the disk (tests interrupt copies here) */
   onProgress?(name: string, bytes: number): void | Promise<void>;
   /** called after each set is complete on the disk (the caller saves the sums now and then) */
@@ -149,6 +150,7 @@ export async function copyArchive(options: CopyOptions): Promise<CopyResult> {
     }
     result.copiedFiles++;
     result.copiedBytes += size;
+    options.info?.(`Copied ${name} (${size} bytes), checked on the disk`);
     destSizes.set(name, size);
     sums.set(name, sent);
     return sent;

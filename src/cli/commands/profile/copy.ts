@@ -129,7 +129,7 @@ export const copy: ProfileCommand = async (profile, ctx) => {
     let lastSave = Date.now();
     const result = await copyArchive({
       source, dest, destSizes, sums, force, tempdir: profile.settings.tempDir,
-      notice: (l) => out.notice(l), warning: (l) => out.warning(l),
+      notice: (l) => out.notice(l), warning: (l) => out.warning(l), info: (l) => out.info(l),
       afterSet: async () => {
         if (Date.now() - lastSave < 10_000) return;
         await writeSums(dest, sums);
@@ -177,7 +177,7 @@ export const copy: ProfileCommand = async (profile, ctx) => {
       out.warning(`WARNING: could not store the record of this copy on the target (status will not show it): ${(err as Error).message}`);
     }
     const seconds = (Date.now() - started) / 1000;
-    out.notice(`Copied ${result.copiedFiles} file(s), ${formatBytes(result.copiedBytes)}, to '${diskName}' (${display}) in ${seconds.toFixed(1)} s; ${result.checkedFiles} file(s) already there checked.`);
+    out.notice(`Copied ${result.copiedFiles} file(s), ${formatBytes(result.copiedBytes)}, to '${diskName}'${diskName === display ? '' : ` (${display})`} in ${seconds.toFixed(1)} s; ${result.checkedFiles} file(s) already there checked.`);
     out.notice(`The disk holds ${holds.chains.length} chain(s), the newest backup of ${holds.lastBackupTime === null ? 'none' : formatHumanTime(holds.lastBackupTime)}.`);
     if (result.unchecked.length > 0) out.notice(`${result.unchecked.length} file(s) on the disk were never copied by Lifeboat and are not on the target: not checked (${result.unchecked.slice(0, 3).join(', ')}).`);
     if (damaged.length > 0) {
