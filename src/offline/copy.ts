@@ -200,24 +200,30 @@ export async function copyArchive(options: CopyOptions): Promise<CopyResult> {
       ...(sigName ? [{ name: sigName, volume: undefined }] : [])];
     for (const f of [...files.map((f) => f.name), manifestName]) handled.add(f);
     const complete = destSizes.has(manifestName);
-    const known = (name: string) => destSizes.get(name) === source.sizes.get(name) && sums.has(name);
     let spooled: Spooled | undefined;
+    const spool = async () => (spooled ??= await spoolManifest(manifestName));
     try {
-      if (![...files.map((f) => f.name), manifestName].every(known)) spooled = await spoolManifest(manifestName);
       let setGood = true;
-      const place = async (name: string, expectedOf: () => Promise<string | undefined>, from?: () => Readable) => {
+      /**
+       * `recorded`: the disk's sum from an earlier copy (a quick check); `truth`: the manifest's hash
+       * or the target's bytes, asked for only when the quick check fails (so a damaged sums file
+       * never condemns a good file, nor blames the target).
+       */
+      const place = async (name: string, recorded: string | undefined, truthOf: () => Promise<string | undefined>, from?: () => Readable) => {
         const onDisk = destSizes.get(name);
         if (onDisk !== undefined) {
-          let expected = await expectedOf();
-          // a signature file no copy recorded: compare with the target's
-          if (expected === undefined) expected = await sha1Of(source.backend, name, signal);
           const actual = onDisk === source.sizes.get(name) ? await sha1Of(dest, name, signal) : undefined;
-          if (actual === expected) {
+          if (actual !== undefined && actual === recorded) {
             result.checkedFiles++;
-            sums.set(name, expected);
             return;
           }
-          const why = actual === undefined ? `size ${onDisk}, expected ${source.sizes.get(name)}` : `SHA1 ${actual}, expected ${expected}`;
+          const truth = (await truthOf()) ?? await sha1Of(source.backend, name, signal);
+          if (actual === truth) {
+            result.checkedFiles++;
+            sums.set(name, truth);
+            return;
+          }
+          const why = actual === undefined ? `size ${onDisk}, expected ${source.sizes.get(name)}` : `SHA1 ${actual}, expected ${truth}`;
           if (!complete) {
             options.notice(`Copying ${name} again: an interrupted copy left it unfinished (${why})`);
           } else if (!options.force) {
@@ -229,16 +235,16 @@ export async function copyArchive(options: CopyOptions): Promise<CopyResult> {
             options.warning(`WARNING: ${name} on ${dest.displayUrl} was damaged (${why}); replacing it from the target`);
           }
         }
-        const expected = await expectedOf();
-        await transfer(name, expected, from);
+        await transfer(name, await truthOf(), from);
       };
       for (const f of files) {
-        await place(f.name, async () => sums.get(f.name) ?? (f.volume !== undefined ? spooled?.volumeHashes.get(f.volume) : undefined));
+        const volume = f.volume;
+        await place(f.name, sums.get(f.name), async () => (volume === undefined ? undefined : (await spool()).volumeHashes.get(volume)));
       }
       // the manifest last: a set the disk did not hold complete has only good files by now (damage is
       // only ever found in complete sets), so writing its manifest completes it honestly
       if (!setGood && !complete) throw new Error('unreachable: damage outside a complete set');
-      await place(manifestName, async () => sums.get(manifestName) ?? spooled?.sha1, spooled ? () => createReadStream(spooled!.path) : undefined);
+      await place(manifestName, sums.get(manifestName), async () => (await spool()).sha1, () => createReadStream(spooled!.path));
       result.sets++;
     } finally {
       if (spooled) await unlink(spooled.path).catch(() => undefined);

@@ -146,6 +146,16 @@ OFFLINE_MAX_AGE=\${TEST_OFFLINE_MAX_AGE-35D}
     const stale = home.lifeboat([profile, 'status'], { TEST_OFFLINE_MAX_AGE: '1s' });
     assert.match(stale.stderr, /^WARNING: no offline copy is newer than OFFLINE_MAX_AGE \(1s\): the last one, to 'backup-b', is .* old; plug in the next disk and run "lifeboat server copy file:\/\/.*backup-a\/server"$/m);
 
+    // a damaged sums file condemns no good file: the manifest (or the target) decides, and the sum is put right
+    const sumsPath = join(diskA, 'lifeboat-disk.sha1sums');
+    const sums = readFileSync(sumsPath, 'utf8');
+    writeFileSync(sumsPath, sums.replace(/^[0-9a-f]{40}/gm, '0'.repeat(40)));
+    const recheck = home.lifeboat([profile, 'copy', `file://${diskA}`]);
+    assert.equal(recheck.code, 0, recheck.stdout + recheck.stderr);
+    // (the copy also brings disk A up to date: it gains the last month)
+    const fixed = new Set(readFileSync(sumsPath, 'utf8').split('\n'));
+    for (const line of sums.split('\n')) assert.ok(fixed.has(line), `the sum is put right: ${line}`);
+
     // a flipped byte on disk B: the next copy and a drill from the disk name the file (one line each)
     // in the newest chain, which a drill restores
     const victim = listing(diskB).filter((n) => n.startsWith(`duplicity-inc.`) && n.includes('.vol1.')).at(-1)!;
