@@ -54,7 +54,8 @@ export class RcloneBackend implements Backend {
   async put(name: string, source: PutSource, options: OperationOptions = {}): Promise<void> {
     checkName(name);
     options.signal?.throwIfAborted();
-    const temporary = this.#path(`${name}${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}`);
+    // the marker leads the name: duplicity reads "<manifest name>.<anything>" as that manifest
+    const temporary = this.#path(`${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}.${name}`);
     const target = this.#path(name);
     // --size lets remotes that need the length up front take one plain upload instead of spooling
     const { child, done } = startRclone(this.#runner, ['rcat', '--size', String(source.size), temporary], 'pipe');

@@ -126,7 +126,8 @@ export class SftpBackend implements Backend {
     const sftp = await this.#sftp();
     await this.#ensureDirectory(sftp);
     const target = this.#path(name);
-    const temporary = `${target}${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}`;
+    // the marker leads the name: duplicity reads "<manifest name>.<anything>" as that manifest
+    const temporary = this.#path(`${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}.${name}`);
     let handle: Buffer | undefined;
     try {
       handle = await call<Buffer>((cb) => sftp.open(temporary, 'wx', cb));

@@ -67,7 +67,8 @@ export class WebDavBackend implements Backend {
   async put(name: string, source: PutSource, options: OperationOptions = {}): Promise<void> {
     const target = this.#file(name);
     await this.#ensureDirectory(options.signal);
-    const temporary = this.#file(`${name}${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}`);
+    // the marker leads the name: duplicity reads "<manifest name>.<anything>" as that manifest
+    const temporary = this.#file(`${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}.${name}`);
     const opened: Readable[] = [];
     try {
       const put = await this.#request({
