@@ -270,4 +270,41 @@ OFFLINE_MAX_AGE=\${TEST_OFFLINE_MAX_AGE-35D}
     assert.equal(refused.code, 255);
     assert.match(refused.stderr, /^lifeboat: --from works with status, list, verify, verifypath, restore, fetch, not with pre, bkp, post$/m);
   });
+  test('encrypted backups: volumes are checked against the decrypted manifests; --from-source encrypts; both restore', async (t) => {
+    if (!requireProgram(t, 'duplicity')) return;
+    const source = join(home.root, 'secret-server');
+    const targetDir = join(home.root, 'secret-target');
+    const disk = join(home.root, 'media', 'backup-e', 'secret-server');
+    mkdirSync(join(source, 'etc'), { recursive: true });
+    writeFileSync(join(source, 'etc', 'shadow'), randomBytes(3, 50_000));
+    const profile = home.profile('secret', `GPG_KEY=''\nGPG_PW='correct horse'\nSOURCE='${source}'\nTARGET='file://${targetDir}'\nVERBOSITY=warning\n`);
+    assert.equal(home.lifeboat([profile, 'backup']).code, 0);
+    const copied = home.lifeboat([profile, 'copy', `file://${disk}`]);
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.ok(listing(disk).some((n) => n.endsWith('.manifest.gpg')));
+    // without the recorded sums only the manifest (decrypted with GPG_PW) can tell a flipped byte
+    rmSync(join(disk, 'lifeboat-disk.sha1sums'));
+    const volume = listing(disk).find((n) => n.includes('.vol1.difftar.gpg'))!;
+    const bytes = readFileSync(join(disk, volume));
+    bytes[bytes.length >> 1] ^= 0x10;
+    writeFileSync(join(disk, volume), bytes);
+    const found = home.lifeboat(['-v', 'notice', profile, 'copy', `file://${disk}`]);
+    assert.equal(found.code, 1, found.stderr);
+    assert.doesNotMatch(found.stdout + found.stderr, /cannot be read here/, 'the manifest was decrypted');
+    assert.match(found.stderr, new RegExp(`^lifeboat: copy: 1 file\\(s\\) on .* are damaged: ${volume.replace(/\./g, '\\.')} `, 'm'));
+    assert.equal(home.lifeboat([profile, 'copy', `file://${disk}`, '--force']).code, 0);
+    const restored = join(home.root, 'secret-restored');
+    const r = home.lifeboat([profile, 'restore', restored, '--from', `file://${disk}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assertSameTree(await describeTree(restored), asRestored(await describeTree(source)), 'restored from the encrypted disk');
+
+    const fresh = join(home.root, 'media', 'backup-f', 'secret-server');
+    const full = home.lifeboat([profile, 'copy', `file://${fresh}`, '--from-source']);
+    assert.equal(full.code, 0, full.stdout + full.stderr);
+    assert.ok(listing(fresh).filter((n) => n.startsWith('duplicity-')).every((n) => n.endsWith('.gpg')), listing(fresh).join(' '));
+    const byDuplicity = join(home.root, 'secret-dup');
+    const d = spawnSync('duplicity', ['restore', '--archive-dir', join(home.root, 'dupcache-e'), `file://${fresh}`, byDuplicity], { encoding: 'utf8', env: { ...home.env, PASSPHRASE: 'correct horse' } });
+    assert.equal(d.status, 0, d.stdout + d.stderr);
+    assertSameTree(await describeTree(byDuplicity), asRestored(await describeTree(source)), 'duplicity restores the encrypted --from-source disk');
+  });
 });
