@@ -64,14 +64,14 @@ export async function exportPublicKeys(ids: readonly string[], gpg = 'gpg'): Pro
  * Secret keys from the GnuPG keyring (those of `ids`, or all), unlocked with the passphrase. gpg 2.2
  * asks its agent for the passphrase to export a protected key; loopback mode takes it from stdin.
  */
-export async function exportSecretKeys(ids: readonly string[], passphrase: string | undefined, gpg = 'gpg'): Promise<PrivateKey[]> {
+export async function exportSecretKeys(ids: readonly string[], passphrase: string | undefined, gpg = 'gpg', passphraseName = 'PASSPHRASE'): Promise<PrivateKey[]> {
   const args = ['--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--export-secret-keys', '--', ...ids];
   const r = await runGpg(gpg, args, passphrase ?? '');
   if (r.code !== 0 && r.stdout.length === 0) {
-    throw gpgError(`gpg could not export the secret key${ids.length ? ` "${ids.join('", "')}"` : 's'}: ${lastLine(r.stderr)}`, 'check PASSPHRASE (the secret key\'s passphrase) and that the secret key is in the keyring');
+    throw gpgError(`gpg could not export the secret key${ids.length ? ` "${ids.join('", "')}"` : 's'}: ${lastLine(r.stderr)}`, `check ${passphraseName} (the secret key's passphrase) and that the secret key is in the keyring`);
   }
   const keys = r.stdout.length === 0 ? [] : (await parseKeys(r.stdout, 'gpg --export-secret-keys')).filter((k): k is PrivateKey => k.isPrivate());
-  return Promise.all(keys.map((k) => unlockKey(k, passphrase)));
+  return Promise.all(keys.map((k) => unlockKey(k, passphrase, passphraseName)));
 }
 
 /** Secret keys from key files, unlocked with the passphrase. */
@@ -80,15 +80,15 @@ export async function readSecretKeyFiles(paths: readonly string[], passphrase: s
   return Promise.all(keys.map((k) => unlockKey(k, passphrase)));
 }
 
-export async function unlockKey(key: PrivateKey, passphrase: string | undefined): Promise<PrivateKey> {
+export async function unlockKey(key: PrivateKey, passphrase: string | undefined, passphraseName = 'PASSPHRASE'): Promise<PrivateKey> {
   if (key.isDecrypted()) return key;
   if (passphrase === undefined) {
-    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} is protected by a passphrase`, 'set PASSPHRASE to the secret key\'s passphrase');
+    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} is protected by a passphrase`, `set ${passphraseName} to the secret key's passphrase`);
   }
   try {
     return await decryptKey({ privateKey: key, passphrase });
   } catch (err) {
-    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} does not open with PASSPHRASE`, 'set PASSPHRASE to the secret key\'s passphrase', err);
+    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} does not open with ${passphraseName}`, `set ${passphraseName} to the secret key's passphrase`, err);
   }
 }
 
