@@ -77,7 +77,7 @@ function explain(err: unknown, label: string, keyIds: string[]): LifeboatError {
       code: 'unsigned-volume', exitCode: ExitCode.unsignedVolume, hint: 'the archive was made without --sign-key; restore without it', cause: err,
     });
   }
-  if (/signature/i.test(message)) {
+  if (/signature|Signed digest/i.test(message)) {
     return new LifeboatError(`${label}: bad signature (${message})`, {
       code: 'bad-signature', exitCode: ExitCode.gpgFailed, hint: 'the file was changed or signed by another key; restore from another copy', cause: err,
     });

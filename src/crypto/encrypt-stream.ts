@@ -105,19 +105,32 @@ function literalHead(): Buffer {
 
 /** A Duplex taking plaintext and giving the OpenPGP file's bytes. Errors of any stage destroy the whole. */
 export function createEncryptStream(recipients: EncryptionRecipients, options: { compression: CompressionAlgorithm; signer?: MessageSigner }): Duplex {
-  const keyed = Boolean(recipients.keys?.length || recipients.hiddenKeys?.length);
-  // a passphrase alone: GnuPG's form, the S2K-derived key is the session key (no key packet to wrap)
-  const symmetric = keyed ? undefined : passphrasePacket(recipients.passphrase ?? '');
-  const sessionKey = symmetric?.sessionKey ?? randomBytes(SESSION_KEY_BYTES);
-  const input = new PassThrough();
   const stages: NodeJS.ReadWriteStream[] = [];
   const signing = options.signer?.stages();
   if (signing) stages.push(signing.hashing);
   stages.push(new PacketFramer(PacketTag.literalData, literalHead()));
   if (signing) stages.push(signing.wrapping);
-  if (options.compression !== 'none') {
-    stages.push(options.compression === 'zip' ? createDeflateRaw({ level: 6 }) : createDeflate({ level: 6 }));
-    stages.push(new PacketFramer(PacketTag.compressedData, Buffer.from([COMPRESSION_ID[options.compression]])));
+  return encryptionLayer(recipients, options.compression, stages);
+}
+
+/**
+ * The encryption around OpenPGP packets already framed (what createEncryptStream puts inside:
+ * literal, or one-pass + literal + signature): compression, SEIPD, session-key packets in front.
+ */
+export function createPacketEncryptStream(recipients: EncryptionRecipients, options: { compression: CompressionAlgorithm }): Duplex {
+  return encryptionLayer(recipients, options.compression, []);
+}
+
+function encryptionLayer(recipients: EncryptionRecipients, compression: CompressionAlgorithm, inner: NodeJS.ReadWriteStream[]): Duplex {
+  const keyed = Boolean(recipients.keys?.length || recipients.hiddenKeys?.length);
+  // a passphrase alone: GnuPG's form, the S2K-derived key is the session key (no key packet to wrap)
+  const symmetric = keyed ? undefined : passphrasePacket(recipients.passphrase ?? '');
+  const sessionKey = symmetric?.sessionKey ?? randomBytes(SESSION_KEY_BYTES);
+  const input = new PassThrough();
+  const stages = [...inner];
+  if (compression !== 'none') {
+    stages.push(compression === 'zip' ? createDeflateRaw({ level: 6 }) : createDeflate({ level: 6 }));
+    stages.push(new PacketFramer(PacketTag.compressedData, Buffer.from([COMPRESSION_ID[compression]])));
   }
   stages.push(new SeipdCipher(sessionKey));
   stages.push(new PacketFramer(PacketTag.symEncryptedIntegrityProtectedData, Buffer.from([1])));
