@@ -8,7 +8,7 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 import { decryptStream } from './decrypt-stream.js';
 import { createEncryptStream, type CompressionAlgorithm } from './encrypt-stream.js';
-import { exportPublicKeys, exportSecretKeys, readKeyFiles, unlockKey } from './keys.js';
+import { exportPublicKeys, exportSecretKeys, keyMatches, readKeyFiles, unlockKey } from './keys.js';
 import { MessageSigner } from './sign-stream.js';
 
 export interface CryptoSettings {
@@ -139,11 +139,4 @@ async function publicKeysFor(ids: readonly string[], fileKeys: readonly import('
     out.push(...(fromFile ? [fromFile.toPublic()] : await exportPublicKeys([id], gpg)));
   }
   return out;
-}
-
-function keyMatches(key: import('openpgp').Key, id: string): boolean {
-  const want = id.replace(/^0x/i, '').toUpperCase();
-  const ids = [key.getFingerprint().toUpperCase(), ...key.getKeyIDs().map((k) => k.toHex().toUpperCase())];
-  if (ids.some((k) => k.endsWith(want))) return true;
-  return key.getUserIDs().some((u) => u.toLowerCase().includes(id.toLowerCase()));
 }

@@ -95,3 +95,11 @@ export async function unlockKey(key: PrivateKey, passphrase: string | undefined,
 function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? 'no output';
 }
+
+/** Whether a key is the one an id names: fingerprint, long or short key id (of it or a subkey), or part of a user id. */
+export function keyMatches(key: Key, id: string): boolean {
+  const want = id.replace(/^0x/i, '').toUpperCase();
+  const ids = [key.getFingerprint().toUpperCase(), ...key.getKeyIDs().map((k) => k.toHex().toUpperCase())];
+  if (ids.some((k) => k.endsWith(want))) return true;
+  return key.getUserIDs().some((u) => u.toLowerCase().includes(id.toLowerCase()));
+}

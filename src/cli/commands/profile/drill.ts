@@ -10,6 +10,7 @@ import { ProfileError } from '../../../profile/conf.js';
 import { argvOf, duplicityInvocation } from '../../../profile/commands.js';
 import { parseDuplicityArgv } from '../../duplicity-argv.js';
 import { openArchiveCipher } from '../../../crypto/archive-cipher.js';
+import { cryptoSettings } from '../duplicity.js';
 import { openTarget, type Target } from '../../../pipeline/target.js';
 import { restoreFromTarget } from '../../../pipeline/restore-from-target.js';
 import { readSignatureChain } from '../../../pipeline/signature-chain.js';
@@ -36,12 +37,8 @@ export async function openTargetAsNewcomer(profile: LoadedProfile, archiveDir: s
   const invocation = duplicityInvocation({ command: 'status', settings: profile.settings, paths: profile.paths, options: [], params: [] });
   const { options } = parseDuplicityArgv(argvOf(invocation));
   const env = { ...profile.conf.env, ...invocation.env };
-  // the profile's own keys (gpgkey.*.asc) count: a replacement machine gets the profile folder
-  const keyFiles = readdirSync(profile.paths.dir).filter((n) => /^gpgkey\..*\.asc$/.test(n)).map((n) => join(profile.paths.dir, n));
-  const cipher = await openArchiveCipher({
-    encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
-    hiddenEncryptKeys: options.hiddenEncryptKeys, signKey: options.signKey, keyFiles,
-  }, { forWriting: false });
+  // the profile's own keys (gpgkey.*.asc, given as --key-file) count: a replacement machine gets the profile folder
+  const cipher = await openArchiveCipher(cryptoSettings(options, env, false), { forWriting: false });
   return openTarget(profile.settings.target.url, {
     archiveDir, name: profile.settings.archiveName, sync: true, time, backend: { env, options: options.backendOptions },
     cipher, tempdir: profile.settings.tempDir, notice: () => undefined,
