@@ -78,7 +78,9 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
   }
   let secretKeys: Promise<PrivateKey[]> | undefined;
   let verificationKeys: Promise<PublicKey[]> | undefined;
-  const signKey = settings.signKey;
+  // reads during a backup (rebuilding the archive dir from the target) check no signatures: as in
+  // duplicity, a signed incremental may follow an unsigned chain
+  const signKey = options.forWriting ? undefined : settings.signKey;
   const loadSecretKeys = async (): Promise<PrivateKey[]> => {
     const fromFiles = await Promise.all(fileKeys.filter((k): k is PrivateKey => k.isPrivate()).map((k) => unlockKey(k, settings.passphrase)));
     if (fromFiles.length > 0) return fromFiles;

@@ -82,13 +82,15 @@ export async function readSecretKeyFiles(paths: readonly string[], passphrase: s
 
 export async function unlockKey(key: PrivateKey, passphrase: string | undefined, passphraseName = 'PASSPHRASE'): Promise<PrivateKey> {
   if (key.isDecrypted()) return key;
+  const profileName = passphraseName === 'SIGN_PASSPHRASE' ? 'GPG_PW_SIGN, or GPG_PW when the key also encrypts' : 'GPG_PW';
+  const hint = `set ${passphraseName} to the secret key's passphrase (in a profile: ${profileName})`;
   if (passphrase === undefined) {
-    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} is protected by a passphrase`, `set ${passphraseName} to the secret key's passphrase`);
+    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} is protected by a passphrase`, hint);
   }
   try {
     return await decryptKey({ privateKey: key, passphrase });
   } catch (err) {
-    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} does not open with ${passphraseName}`, `set ${passphraseName} to the secret key's passphrase`, err);
+    throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} does not open with ${passphraseName}`, hint, err);
   }
 }
 
