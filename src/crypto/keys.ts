@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { decryptKey, readKeys, type Key, type PrivateKey, type PublicKey } from 'openpgp';
 import { ExitCode } from '../errors/exit-codes.js';
+import { deriveKey, type S2kSpec } from './s2k.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 
 function gpgError(message: string, hint: string, cause?: unknown): LifeboatError {
@@ -87,10 +88,25 @@ export async function unlockKey(key: PrivateKey, passphrase: string | undefined,
   if (passphrase === undefined) {
     throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} is protected by a passphrase`, hint);
   }
+  useNodeS2k(key);
   try {
     return await decryptKey({ privateKey: key, passphrase });
   } catch (err) {
     throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} does not open with ${passphraseName}`, hint, err);
+  }
+}
+
+/**
+ * The passphrase of a gpg-exported key is hashed tens of MB deep (its S2K count); openpgp.js lays the
+ * whole count out in one buffer first (over 100 MB of RSS for a key and its subkey). Node's hash over a
+ * repeated block (s2k.ts) gives the same key in constant memory.
+ */
+function useNodeS2k(key: PrivateKey): void {
+  for (const k of key.getKeys()) {
+    const s2k = (k.keyPacket as unknown as { s2k?: { type: string; algorithm: number; salt: Uint8Array | null; c: number; produceKey: unknown } }).s2k;
+    if (!s2k || !['simple', 'salted', 'iterated'].includes(s2k.type)) continue;
+    const spec: S2kSpec = { type: s2k.type as S2kSpec['type'], hash: s2k.algorithm, salt: s2k.salt ?? undefined, countByte: s2k.c };
+    s2k.produceKey = async (passphrase: string, bytes: number) => new Uint8Array(deriveKey(spec, passphrase, bytes));
   }
 }
 
