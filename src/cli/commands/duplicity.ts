@@ -187,6 +187,8 @@ export function cryptoSettings(options: DuplicityOptions, env: NodeJS.ProcessEnv
       if (signKeyEncrypts) notice('Reuse configured PASSPHRASE as SIGN_PASSPHRASE');
       signPassphrase = passphrase;
     }
+    // an empty SIGN_PASSPHRASE (an unprotected signing key): duplicity hands gpg PASSPHRASE then
+    if (signPassphrase === '' && passphrase !== undefined) signPassphrase = passphrase;
     if (!keyed && signPassphrase && passphrase !== undefined && signPassphrase !== passphrase) {
       throw new LifeboatError('When using symmetric encryption, the signing passphrase must equal the encryption passphrase.', {
         code: 'sign-passphrase', exitCode: ExitCode.userError,
