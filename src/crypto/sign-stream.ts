@@ -61,7 +61,10 @@ export class MessageSigner {
   static async open(key: PrivateKey): Promise<MessageSigner> {
     const signing = await key.getSigningKey();
     const packet = signing.keyPacket as unknown as SecretKeyPacket;
-    return new MessageSigner(packet, hashFor(signing.getAlgorithmInfo() as { algorithm: string; curve?: string }));
+    const hashAlgorithm = hashFor(signing.getAlgorithmInfo() as { algorithm: string; curve?: string });
+    // one signature now, so a key that cannot sign fails before anything is written
+    await signaturePacket(packet, hashAlgorithm, createHash(HASHES[hashAlgorithm]));
+    return new MessageSigner(packet, hashAlgorithm);
   }
 
   /** The key id the signatures name (hex, upper case). */
