@@ -28,8 +28,10 @@ test('parseDuplicityArgv() takes unique prefixes of long options, as optparse do
 });
 
 test('parseDuplicityArgv() takes the encryption options, and refuses the gpg ones it has no use for', () => {
-  const { options } = parseDuplicityArgv(['full', '--encrypt-key', 'ABC', '--hidden-encrypt-key=DEF', '--encrypt-sign-key', '0x12', '--use-agent', 'src', 'file:///t']);
+  const { options } = parseDuplicityArgv(['full', '--encrypt-key', 'ABC', '--hidden-encrypt-key=DEF', '--encrypt-sign-key', '0x12', '--use-agent',
+    '--key-file', '/p/gpgkey.ABC.pub.asc', '--key-file=/p/gpgkey.ABC.sec.asc', 'src', 'file:///t']);
   assert.deepEqual(options.encryptKeys, ['ABC', '0x12']);
+  assert.deepEqual(options.keyFiles, ['/p/gpgkey.ABC.pub.asc', '/p/gpgkey.ABC.sec.asc']);
   assert.deepEqual(options.hiddenEncryptKeys, ['DEF']);
   assert.equal(options.signKey, '0x12');
   assert.throws(() => parseDuplicityArgv(['full', '--gpg-options', '--compress-algo=bzip2', 'src', 'file:///t']), /not supported yet/);

@@ -23,8 +23,10 @@ export interface DuplicityOptions {
   encryptKeys: string[];
   /** --hidden-encrypt-key */
   hiddenEncryptKeys: string[];
-  /** --sign-key (or --encrypt-sign-key): restores check every volume is signed by it */
+  /** --sign-key (or --encrypt-sign-key): backups are signed with it, restores check every volume is signed by it */
   signKey?: string;
+  /** --key-file (Lifeboat's, repeatable): OpenPGP key files used before the GnuPG keyring */
+  keyFiles: string[];
   /** --gpg-binary: the gpg used to export keys from the keyring */
   gpgBinary?: string;
   /** false with --no-compression */
@@ -82,6 +84,7 @@ const known: Record<string, OptionSpec> = {
   '--gpg-binary': valued((o, v) => { o.gpgBinary = v; }),
   '--sign-key': valued((o, v) => { o.signKey = v; }),
   '--encrypt-sign-key': valued((o, v) => { o.encryptKeys.push(v); o.signKey = v; }),
+  '--key-file': valued((o, v) => { o.keyFiles.push(v); }),
   // encryption runs in-process: there is no gpg-agent to use and no pinentry to avoid
   '--use-agent': flag(() => undefined),
   '--volsize': valued((o, v) => { o.volsizeMiB = positiveInteger('--volsize', v); }),
@@ -158,7 +161,7 @@ function expandAbbreviation(name: string): string {
 
 function defaults(): DuplicityOptions {
   return {
-    encryption: true, encryptKeys: [], hiddenEncryptKeys: [], compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
+    encryption: true, encryptKeys: [], hiddenEncryptKeys: [], keyFiles: [], compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
     dryRun: false, printStatistics: true, force: false, compareData: false, numericOwner: false,
     restoreOwnership: true, maxBlocksize: 2048, selection: [], nullSeparator: false,
     backendOptions: new Map(),

@@ -8,7 +8,8 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 import { decryptStream } from './decrypt-stream.js';
 import { createEncryptStream, type CompressionAlgorithm } from './encrypt-stream.js';
-import { exportPublicKeys, exportSecretKeys, readKeyFiles, unlockKey } from './keys.js';
+import { exportPublicKeys, exportSecretKeys, keyMatches, readKeyFiles, unlockKey } from './keys.js';
+import { MessageSigner } from './sign-stream.js';
 
 export interface CryptoSettings {
   /** false with --no-encryption */
@@ -21,8 +22,10 @@ export interface CryptoSettings {
   hiddenEncryptKeys: string[];
   /** key files (armored or binary, public or secret) used before the GnuPG keyring */
   keyFiles?: string[];
-  /** --sign-key: reading checks that every file is signed by this key (duplicity's check) */
+  /** --sign-key: backups sign every file with this key; reading checks that every file is signed by it (duplicity's check) */
   signKey?: string;
+  /** the signing key's passphrase (SIGN_PASSPHRASE, or PASSPHRASE where duplicity reuses it) */
+  signPassphrase?: string;
   /** --gpg-binary: the gpg asked for keyring exports */
   gpgBinary?: string;
 }
@@ -62,12 +65,10 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
       hint: 'set PASSPHRASE in the environment, pass --encrypt-key KEYID, or pass --no-encryption for an unencrypted archive',
     });
   }
-  if (options.forWriting && settings.encryption && settings.signKey !== undefined) {
-    throw new LifeboatError('signing backups (--sign-key) is not available in Lifeboat yet', {
-      code: 'signing', exitCode: ExitCode.usage, hint: 'leave out --sign-key (the backup is still encrypted), or use --encrypt-key for the key alone',
-    });
-  }
   const fileKeys = settings.keyFiles?.length ? await readKeyFiles(settings.keyFiles) : [];
+  // the signing key is opened before anything is written: a wrong passphrase stops the run at once
+  const signer = options.forWriting && settings.encryption && settings.signKey !== undefined
+    ? await openSigner(settings.signKey, settings.signPassphrase, fileKeys, settings.gpgBinary) : undefined;
   let recipients: { keys: PublicKey[]; hiddenKeys: PublicKey[] } | undefined;
   if (options.forWriting && settings.encryption && keyIds.length > 0) {
     recipients = {
@@ -77,7 +78,9 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
   }
   let secretKeys: Promise<PrivateKey[]> | undefined;
   let verificationKeys: Promise<PublicKey[]> | undefined;
-  const signKey = settings.signKey;
+  // reads during a backup (rebuilding the archive dir from the target) check no signatures: as in
+  // duplicity, a signed incremental may follow an unsigned chain
+  const signKey = options.forWriting ? undefined : settings.signKey;
   const loadSecretKeys = async (): Promise<PrivateKey[]> => {
     const fromFiles = await Promise.all(fileKeys.filter((k): k is PrivateKey => k.isPrivate()).map((k) => unlockKey(k, settings.passphrase)));
     if (fromFiles.length > 0) return fromFiles;
@@ -94,7 +97,7 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
     encrypting: settings.encryption,
     encryptor() {
       if (!settings.encryption) throw new Error('encryptor() without encryption');
-      return createEncryptStream(recipients ?? { passphrase: settings.passphrase }, { compression });
+      return createEncryptStream(recipients ?? { passphrase: settings.passphrase }, { compression, signer });
     },
     checkCanDecrypt,
     async decrypt(input, label) {
@@ -110,6 +113,26 @@ export async function openArchiveCipher(settings: CryptoSettings, options: { for
   };
 }
 
+/** The --sign-key secret key, from a key file when one holds it, else from the GnuPG keyring, unlocked. */
+async function openSigner(id: string, passphrase: string | undefined, fileKeys: readonly import('openpgp').Key[], gpg?: string): Promise<MessageSigner> {
+  const fromFile = fileKeys.find((k): k is PrivateKey => k.isPrivate() && keyMatches(k, id));
+  const keys = fromFile ? [await unlockKey(fromFile, passphrase, 'SIGN_PASSPHRASE')] : await exportSecretKeys([id], passphrase, gpg, 'SIGN_PASSPHRASE');
+  const key = keys.find((k) => keyMatches(k, id));
+  if (!key) {
+    throw new LifeboatError(`the secret key of --sign-key "${id}" is not in the GnuPG keyring`, {
+      code: 'gpg-key', exitCode: ExitCode.gpgFailed,
+      hint: 'signing needs the secret key: import it (gpg --import), give its key file, or leave out --sign-key',
+    });
+  }
+  try {
+    return await MessageSigner.open(key);
+  } catch (err) {
+    throw new LifeboatError(`the key "${id}" cannot sign (${(err as Error).message})`, {
+      code: 'gpg-key', exitCode: ExitCode.gpgFailed, hint: 'use a key with a valid signing (sub)key for --sign-key', cause: err,
+    });
+  }
+}
+
 /** Public keys for ids: from the key files when one matches, else exported from the GnuPG keyring. */
 async function publicKeysFor(ids: readonly string[], fileKeys: readonly import('openpgp').Key[], gpg?: string): Promise<PublicKey[]> {
   const out: PublicKey[] = [];
@@ -118,11 +141,4 @@ async function publicKeysFor(ids: readonly string[], fileKeys: readonly import('
     out.push(...(fromFile ? [fromFile.toPublic()] : await exportPublicKeys([id], gpg)));
   }
   return out;
-}
-
-function keyMatches(key: import('openpgp').Key, id: string): boolean {
-  const want = id.replace(/^0x/i, '').toUpperCase();
-  const ids = [key.getFingerprint().toUpperCase(), ...key.getKeyIDs().map((k) => k.toHex().toUpperCase())];
-  if (ids.some((k) => k.endsWith(want))) return true;
-  return key.getUserIDs().some((u) => u.toLowerCase().includes(id.toLowerCase()));
 }

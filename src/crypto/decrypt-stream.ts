@@ -4,7 +4,7 @@
 // the stream there, so callers read a whole file before trusting it (the restore stages its output).
 import { PassThrough, Readable } from 'node:stream';
 import { decrypt, enums, readMessage, type Message, type PrivateKey, type PublicKey } from 'openpgp';
-import { sessionKeyFromSkesk, type ParsedSkesk } from './s2k.js';
+import { checkPassphrase, sessionKeyFromSkesk, type ParsedSkesk, type PassphraseCheck } from './s2k.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 
@@ -24,14 +24,26 @@ export function decryptionFailed(label: string, reason: string, hint: string, ca
 export async function decryptStream(input: Readable, secrets: DecryptionSecrets, label: string): Promise<Readable> {
   let keyIds: string[] = [];
   try {
-    const message = await readMessage({ binaryMessage: Readable.toWeb(input) as ReadableStream<Uint8Array> });
+    let source = input;
+    let checked: PassphraseCheck = { verdict: 'unknown', sessionKeys: [] };
+    if (secrets.passphrase !== undefined) {
+      const peeked = await peek(input, HEAD_BYTES);
+      source = peeked.rest;
+      checked = checkPassphrase(peeked.head, secrets.passphrase);
+      if (checked.verdict === 'wrong') {
+        peeked.rest.destroy();
+        throw decryptionFailed(label, 'bad passphrase (the key it gives fails the check at the start of the encrypted data)', 'set PASSPHRASE to the passphrase the backup was made with');
+      }
+    }
+    const message = await readMessage({ binaryMessage: Readable.toWeb(source) as ReadableStream<Uint8Array> });
     keyIds = message.getEncryptionKeyIDs().map((id) => id.toHex().toUpperCase());
     const decryptionKeys = keyIds.length > 0 && secrets.secretKeys ? await secrets.secretKeys(keyIds) : undefined;
     if (keyIds.length > 0 && !secrets.passphrase && (!decryptionKeys || decryptionKeys.length === 0)) {
       throw decryptionFailed(label, `no secret key for ${keyIds.join(', ')}`, 'import the secret key into GnuPG (gpg --import) or give its key file, and set PASSPHRASE to its passphrase');
     }
     // passphrase packets are opened here (node's hashes; openpgp.js's took seconds per file on gpg's S2K)
-    const sessionKeys = keyIds.length === 0 && secrets.passphrase !== undefined ? passphraseSessionKeys(message, secrets.passphrase) : [];
+    const sessionKeys = keyIds.length > 0 || secrets.passphrase === undefined ? []
+      : checked.verdict === 'right' ? checked.sessionKeys : passphraseSessionKeys(message, secrets.passphrase);
     // other passphrase packets (v5/v6, AEAD as GnuPG 2.4 or RFC 9580 write) are left to openpgp.js
     const passwords = keyIds.length === 0 && sessionKeys.length === 0 && secrets.passphrase !== undefined ? [secrets.passphrase] : undefined;
     const result = await decrypt({
@@ -59,6 +71,35 @@ function checkSigner(signatures: { keyID: { toHex(): string }; verified: Promise
   }
 }
 
+// the passphrase packets and the start of the encrypted data fit in this many bytes
+const HEAD_BYTES = 4096;
+
+/** The first `size` bytes of a stream (fewer if it is shorter), and a stream of all of it. */
+async function peek(input: Readable, size: number): Promise<{ head: Buffer; rest: Readable }> {
+  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let have = 0;
+  let done = false;
+  while (have < size) {
+    const r = await iterator.next();
+    if (r.done) { done = true; break; }
+    chunks.push(r.value);
+    have += r.value.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    while (!done) {
+      const r = await iterator.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  const rest = Readable.from(all(), { objectMode: false });
+  rest.on('close', () => { void iterator.return?.(); });
+  return { head, rest };
+}
+
 function passphraseSessionKeys(message: Message<unknown>, passphrase: string) {
   const packets = message.packets.filterByTag(enums.packet.symEncryptedSessionKey) as unknown as ParsedSkesk[];
   return packets.map((p) => sessionKeyFromSkesk(p, passphrase)).filter((k) => k !== null);
@@ -77,7 +118,7 @@ function explain(err: unknown, label: string, keyIds: string[]): LifeboatError {
       code: 'unsigned-volume', exitCode: ExitCode.unsignedVolume, hint: 'the archive was made without --sign-key; restore without it', cause: err,
     });
   }
-  if (/signature/i.test(message)) {
+  if (/signature|Signed digest/i.test(message)) {
     return new LifeboatError(`${label}: bad signature (${message})`, {
       code: 'bad-signature', exitCode: ExitCode.gpgFailed, hint: 'the file was changed or signed by another key; restore from another copy', cause: err,
     });

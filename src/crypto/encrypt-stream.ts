@@ -1,6 +1,7 @@
 // Streaming OpenPGP encryption as GnuPG 2.2 writes for duplicity (specs §8.2): session-key packets, then
 // one SEIPD v1 packet (AES-256 CFB with the MDC), inside it a compressed packet (ZIP for a passphrase,
-// ZLIB for public keys, as gpg picks) around one binary literal packet with an empty name. The bulk
+// ZLIB for public keys, as gpg picks) around one binary literal packet with an empty name; signed
+// (--sign-key), the literal packet sits between a one-pass signature packet and the signature. The bulk
 // work is node:crypto and node:zlib (native, on the thread pool, back-pressured); openpgp.js builds only
 // the public-key session-key packets, which need the recipients' algorithms (RSA, ECDH).
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import { createDeflate, createDeflateRaw } from 'node:zlib';
 import { encryptSessionKey, type PublicKey } from 'openpgp';
 import { PacketFramer, PacketTag } from './openpgp-packets.js';
 import { passphrasePacket } from './s2k.js';
+import type { MessageSigner } from './sign-stream.js';
 
 export type CompressionAlgorithm = 'none' | 'zip' | 'zlib';
 
@@ -102,17 +104,33 @@ function literalHead(): Buffer {
 }
 
 /** A Duplex taking plaintext and giving the OpenPGP file's bytes. Errors of any stage destroy the whole. */
-export function createEncryptStream(recipients: EncryptionRecipients, options: { compression: CompressionAlgorithm }): Duplex {
+export function createEncryptStream(recipients: EncryptionRecipients, options: { compression: CompressionAlgorithm; signer?: MessageSigner }): Duplex {
+  const stages: NodeJS.ReadWriteStream[] = [];
+  const signing = options.signer?.stages();
+  if (signing) stages.push(signing.hashing);
+  stages.push(new PacketFramer(PacketTag.literalData, literalHead()));
+  if (signing) stages.push(signing.wrapping);
+  return encryptionLayer(recipients, options.compression, stages);
+}
+
+/**
+ * The encryption around OpenPGP packets already framed (what createEncryptStream puts inside:
+ * literal, or one-pass + literal + signature): compression, SEIPD, session-key packets in front.
+ */
+export function createPacketEncryptStream(recipients: EncryptionRecipients, options: { compression: CompressionAlgorithm }): Duplex {
+  return encryptionLayer(recipients, options.compression, []);
+}
+
+function encryptionLayer(recipients: EncryptionRecipients, compression: CompressionAlgorithm, inner: NodeJS.ReadWriteStream[]): Duplex {
   const keyed = Boolean(recipients.keys?.length || recipients.hiddenKeys?.length);
   // a passphrase alone: GnuPG's form, the S2K-derived key is the session key (no key packet to wrap)
   const symmetric = keyed ? undefined : passphrasePacket(recipients.passphrase ?? '');
   const sessionKey = symmetric?.sessionKey ?? randomBytes(SESSION_KEY_BYTES);
   const input = new PassThrough();
-  const stages: NodeJS.ReadWriteStream[] = [];
-  stages.push(new PacketFramer(PacketTag.literalData, literalHead()));
-  if (options.compression !== 'none') {
-    stages.push(options.compression === 'zip' ? createDeflateRaw({ level: 6 }) : createDeflate({ level: 6 }));
-    stages.push(new PacketFramer(PacketTag.compressedData, Buffer.from([COMPRESSION_ID[options.compression]])));
+  const stages = [...inner];
+  if (compression !== 'none') {
+    stages.push(compression === 'zip' ? createDeflateRaw({ level: 6 }) : createDeflate({ level: 6 }));
+    stages.push(new PacketFramer(PacketTag.compressedData, Buffer.from([COMPRESSION_ID[compression]])));
   }
   stages.push(new SeipdCipher(sessionKey));
   stages.push(new PacketFramer(PacketTag.symEncryptedIntegrityProtectedData, Buffer.from([1])));

@@ -94,3 +94,84 @@ export function sessionKeyFromSkesk(packet: ParsedSkesk, passphrase: string): { 
   if (!inner || plain.length - 1 !== inner[1]) return null;
   return { data: plain.subarray(1), algorithm: inner[2] };
 }
+
+/** What the first bytes of a passphrase-encrypted file say about a passphrase (GnuPG's quick check). */
+export interface PassphraseCheck {
+  /** 'wrong': every passphrase packet gives a key that fails the check; 'unknown': not a form checked here */
+  verdict: 'right' | 'wrong' | 'unknown';
+  /** the session keys that passed (handed to the decryption, so the S2K runs once per file) */
+  sessionKeys: { data: Uint8Array; algorithm: 'aes128' | 'aes192' | 'aes256' }[];
+}
+
+const CFB_NAME = { aes128: 'aes-128-cfb', aes192: 'aes-192-cfb', aes256: 'aes-256-cfb' } as const;
+
+/**
+ * RFC 4880 §5.13: the SEIPD v1 body starts with a block of random bytes whose last two repeat; a key
+ * that does not reproduce them is wrong (1 in 65536 wrong keys passes, and then the MDC fails). Looks
+ * at the file's first bytes only: passphrase packets (v4), then the SEIPD v1 packet. openpgp.js skips
+ * this check, and a wrong key then sends it parsing garbage, which once in a while never settles.
+ */
+export function checkPassphrase(head: Buffer, passphrase: string): PassphraseCheck {
+  const unknown: PassphraseCheck = { verdict: 'unknown', sessionKeys: [] };
+  const candidates: PassphraseCheck['sessionKeys'] = [];
+  let pos = 0;
+  while (pos < head.length) {
+    const header = packetHeader(head, pos);
+    if (!header) return unknown;
+    const { tag, bodyStart, length } = header;
+    if (tag === PacketTag.symmetricKeyEncryptedSessionKey) {
+      if (bodyStart + length > head.length) return unknown;
+      const skesk = parseSkeskV4(head.subarray(bodyStart, bodyStart + length));
+      const key = skesk && sessionKeyFromSkesk(skesk, passphrase);
+      if (key) candidates.push(key);
+    } else if (tag === PacketTag.symEncryptedIntegrityProtectedData) {
+      if (candidates.length === 0 || head[bodyStart] !== 1 || bodyStart + 19 > head.length || length < 19) return unknown;
+      const prefix = head.subarray(bodyStart + 1, bodyStart + 19);
+      const passed = candidates.filter((k) => {
+        const p = createDecipheriv(CFB_NAME[k.algorithm], k.data, Buffer.alloc(16)).update(prefix);
+        return p[14] === p[16] && p[15] === p[17];
+      });
+      return passed.length > 0 ? { verdict: 'right', sessionKeys: passed } : { verdict: 'wrong', sessionKeys: [] };
+    } else if (tag !== 10) {
+      return unknown; // public-key packets, old SED, AEAD: left to openpgp.js (a marker packet, 10, is skipped)
+    }
+    pos = bodyStart + length;
+  }
+  return unknown;
+}
+
+/** A packet header at `pos` (new or old format); a partial length counts as its first part. */
+function packetHeader(b: Buffer, pos: number): { tag: number; bodyStart: number; length: number } | null {
+  const first = b[pos];
+  if (first === undefined || (first & 0x80) === 0) return null;
+  if (first & 0x40) {
+    const tag = first & 0x3f;
+    const l = b[pos + 1];
+    if (l === undefined) return null;
+    if (l < 192) return { tag, bodyStart: pos + 2, length: l };
+    if (l < 224) return pos + 2 < b.length ? { tag, bodyStart: pos + 3, length: ((l - 192) << 8) + b[pos + 2] + 192 } : null;
+    if (l === 255) return pos + 5 < b.length ? { tag, bodyStart: pos + 6, length: b.readUInt32BE(pos + 2) } : null;
+    return { tag, bodyStart: pos + 2, length: 1 << (l & 0x1f) };
+  }
+  const tag = (first >> 2) & 0x0f;
+  const type = first & 3;
+  if (type === 3) return { tag, bodyStart: pos + 1, length: Infinity };
+  const n = [1, 2, 4][type];
+  if (pos + 1 + n > b.length) return null;
+  return { tag, bodyStart: pos + 1 + n, length: b.readUIntBE(pos + 1, n) };
+}
+
+/** A v4 passphrase packet in the shape openpgp.js parses it (ParsedSkesk), or null for other versions. */
+function parseSkeskV4(body: Buffer): ParsedSkesk | null {
+  if (body[0] !== 4 || body.length < 4) return null;
+  const algorithm = body[1];
+  const s2kType = body[2];
+  const types: Record<number, [string, number]> = { 0: ['simple', 2], 1: ['salted', 10], 3: ['iterated', 11] };
+  const shape = types[s2kType];
+  if (!shape || body.length < 2 + shape[1]) return null;
+  const s2k = { type: shape[0], algorithm: body[3], salt: s2kType === 0 ? null : new Uint8Array(body.subarray(4, 12)), c: s2kType === 3 ? body[12] : 0 };
+  const encrypted = body.subarray(2 + shape[1]);
+  return encrypted.length === 0
+    ? { version: 4, sessionKeyAlgorithm: algorithm, sessionKeyEncryptionAlgorithm: null, encrypted: null, s2k }
+    : { version: 4, sessionKeyAlgorithm: null, sessionKeyEncryptionAlgorithm: algorithm, encrypted: new Uint8Array(encrypted), s2k };
+}

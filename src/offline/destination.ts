@@ -8,6 +8,7 @@ import { TEMPORARY_MARKER } from '../backend/file/file-backend.js';
 import { supportedSchemes } from '../backend/registry.js';
 import { redactUrl } from '../backend/url.js';
 import { parseDuplicityArgv } from '../cli/duplicity-argv.js';
+import { cryptoSettings } from '../cli/commands/duplicity.js';
 import { openArchiveCipher, type ArchiveCipher } from '../crypto/archive-cipher.js';
 import { ProfileError } from '../profile/conf.js';
 import { argvOf, duplicityInvocation } from '../profile/commands.js';
@@ -57,13 +58,8 @@ export function readContext(profile: { settings: ProfileSettings; paths: Profile
 export async function profileCipher(profile: { settings: ProfileSettings; paths: ProfilePaths; conf: { env: Record<string, string> } }): Promise<ArchiveCipher> {
   const invocation = duplicityInvocation({ command: 'status', settings: profile.settings, paths: profile.paths, options: [], params: [] });
   const { options } = parseDuplicityArgv(argvOf(invocation));
-  const env = { ...profile.conf.env, ...invocation.env };
-  // the profile's own keys (gpgkey.*.asc) count: a replacement machine gets the profile folder
-  const keyFiles = readdirSync(profile.paths.dir).filter((n) => /^gpgkey\..*\.asc$/.test(n)).map((n) => join(profile.paths.dir, n));
-  return openArchiveCipher({
-    encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
-    hiddenEncryptKeys: options.hiddenEncryptKeys, signKey: options.signKey, keyFiles,
-  }, { forWriting: false });
+  // the profile's own keys (gpgkey.*.asc) reach the invocation as --key-file: a replacement machine gets the profile folder
+  return openArchiveCipher(cryptoSettings(options, { ...profile.conf.env, ...invocation.env }, false), { forWriting: false });
 }
 
 /**

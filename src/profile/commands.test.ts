@@ -9,7 +9,7 @@ const paths = pathsOf('main', '/root/.duply/main');
 function settings(over: Partial<ProfileSettings> = {}): ProfileSettings {
   return {
     source: '/tmp/src', target: targetCredentials('file:///tmp/target', undefined, undefined), encryption: { mode: 'disabled' },
-    verbosity: '4', tempDir: '/tmp', archiveName: 'duply_main', duplParams: [], duplParamsText: '', lockWaitSeconds: 600, warnings: [], ...over,
+    verbosity: '4', tempDir: '/tmp', archiveName: 'duply_main', duplParams: [], duplParamsText: '', lockWaitSeconds: 600, warnings: [], keyFiles: [], gpgExport: true, ...over,
   };
 }
 const line = (command: DuplicityCommand, params: string[] = [], options: string[] = [], s = settings()) =>

@@ -13,6 +13,8 @@ export interface DuplicityInvocation {
   /** the action words: placed before the global options, as duply does */
   actionWords: string[];
   globalOptions: string[];
+  /** Lifeboat's own options duply has no word for (--key-file per profile key file); not in --preview */
+  lifeboatOptions: string[];
   /** DUPL_PARAMS words (selection options removed for status, restore and fetch) */
   duplParams: string[];
   tail: string[];
@@ -23,7 +25,7 @@ export interface DuplicityInvocation {
 }
 
 export function argvOf(invocation: DuplicityInvocation): string[] {
-  return [...invocation.actionWords, ...invocation.globalOptions, ...invocation.duplParams, ...invocation.tail];
+  return [...invocation.actionWords, ...invocation.globalOptions, ...invocation.lifeboatOptions, ...invocation.duplParams, ...invocation.tail];
 }
 
 export interface CommandInput {
@@ -81,6 +83,7 @@ export function duplicityInvocation({ command, settings, paths, options, params 
   return {
     actionWords,
     globalOptions: globalOptions(settings),
+    lifeboatOptions: settings.encryption.mode === 'disabled' ? [] : (settings.keyFiles ?? []).flatMap((f) => ['--key-file', f]),
     duplParams: filtered ? withoutSelection(settings.duplParams) : settings.duplParams,
     tail,
     ...environment(settings),
@@ -94,7 +97,7 @@ function globalPieces(settings: ProfileSettings): GlobalPieces {
   return {
     archive: settings.archiveDir ? ['--archive-dir', settings.archiveDir, '--name', settings.archiveName] : ['--name', settings.archiveName],
     enc: enc.mode === 'disabled' ? ['--no-encryption'] : enc.mode === 'keys' ? enc.keys.flatMap((k) => ['--encrypt-key', k]) : [],
-    sign: enc.mode === 'keys' && enc.signKey ? ['--sign-key', enc.signKey] : [],
+    sign: enc.mode !== 'disabled' && enc.signKey ? ['--sign-key', enc.signKey] : [],
     verbosity: settings.verbosity,
     gpg: settings.gpgOptions && enc.mode !== 'disabled' ? ['--gpg-options', settings.gpgOptions] : [],
   };

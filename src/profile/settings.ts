@@ -4,6 +4,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { ProfileError, type EvaluatedConf } from './conf.js';
 import type { ProfilePaths } from './locate.js';
 import { dumpSettingsOf, type DumpSettings } from '../dbdump/settings.js';
+import { profileKeyFiles } from './gpg-keys.js';
 
 export interface TargetCredentials {
   /** the URL duplicity gets: the password moved out of it, the user URL-encoded back in */
@@ -16,8 +17,10 @@ export interface TargetCredentials {
 
 export type Encryption =
   | { mode: 'disabled' }
-  | { mode: 'symmetric'; passphrase: string; signPassphrase?: string }
-  | { mode: 'keys'; keys: string[]; signKey?: string; passphrase?: string; signPassphrase?: string };
+  | { mode: 'symmetric'; passphrase: string; signKey?: string; signSetting?: string; signPassphrase?: string }
+  | { mode: 'keys'; keys: string[]; signKey?: string; signSetting?: string; passphrase?: string; signPassphrase?: string };
+// signSetting: GPG_KEY_SIGN as written (undefined when unset); signKey: the key that signs, GPG_KEY_SIGN
+// here, and after chooseSignKey (profile/gpg-keys.ts) also duply's automatic choice
 
 export interface ProfileSettings {
   source: string;
@@ -40,6 +43,10 @@ export interface ProfileSettings {
   dumps?: DumpSettings;
   /** seconds a second run of this profile waits for the first */
   lockWaitSeconds: number;
+  /** the profile folder's key files (gpgkey, gpgkey.*.asc), given to duplicity; none with GPG_IMPORT='disabled' */
+  keyFiles: string[];
+  /** false with GPG_EXPORT='disabled': keys are not exported into the profile folder */
+  gpgExport: boolean;
   warnings: string[];
 }
 
@@ -78,6 +85,8 @@ export function settingsOf(conf: EvaluatedConf, paths: ProfilePaths, options: { 
     maxFullsWithIncrs: v.MAX_FULLS_WITH_INCRS || undefined,
     duplParams: conf.duplParams, duplParamsText: v.DUPL_PARAMS ?? '', duplPrecmd: v.DUPL_PRECMD || undefined, gpgOptions: v.GPG_OPTS || undefined,
     lockWaitSeconds, warnings, dumps: dumpSettingsOf(v, v.SOURCE, conf.env),
+    keyFiles: encryption.mode === 'disabled' || v.GPG_IMPORT === 'disabled' ? [] : profileKeyFiles(paths.dir),
+    gpgExport: v.GPG_EXPORT !== 'disabled',
   };
 }
 
@@ -131,6 +140,8 @@ function encryptionOf(conf: EvaluatedConf, paths: ProfilePaths, disable: boolean
     return { mode: 'disabled' };
   }
   const signPassphrase = isSet(v.GPG_PW_SIGN) ? v.GPG_PW_SIGN : undefined;
+  const signSetting = isSet(v.GPG_KEY_SIGN) ? v.GPG_KEY_SIGN : undefined;
+  const signKey = signSetting && signSetting !== 'disabled' ? signSetting : undefined;
   if (keys.length === 0) {
     if (!v.GPG_PW || v.GPG_PW === '_GPG_PASSWORD_') {
       throw new ProfileError(`Encryption passphrase GPG_PW (needed for symmetric encryption) is empty/not set or still default value in conf file '${paths.conf}'.`, 'set GPG_PW, or GPG_KEY to a key id');
@@ -138,10 +149,9 @@ function encryptionOf(conf: EvaluatedConf, paths: ProfilePaths, disable: boolean
     if (signPassphrase && signPassphrase !== v.GPG_PW) {
       throw new ProfileError('GPG_PW_SIGN differs from GPG_PW: symmetric encryption can use only one passphrase.', 'remove GPG_PW_SIGN or make it equal to GPG_PW');
     }
-    return { mode: 'symmetric', passphrase: v.GPG_PW, signPassphrase };
+    return { mode: 'symmetric', passphrase: v.GPG_PW, signKey, signSetting, signPassphrase };
   }
-  const signKey = v.GPG_KEY_SIGN && v.GPG_KEY_SIGN !== 'disabled' ? v.GPG_KEY_SIGN : undefined;
-  return { mode: 'keys', keys, signKey, passphrase: isSet(v.GPG_PW) ? v.GPG_PW : undefined, signPassphrase };
+  return { mode: 'keys', keys, signKey, signSetting, passphrase: isSet(v.GPG_PW) ? v.GPG_PW : undefined, signPassphrase };
 }
 
 /** Comma-separated key ids; "\," is a literal comma. */

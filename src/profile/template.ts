@@ -7,14 +7,17 @@ export const confTemplate = `# Lifeboat profile configuration: a bash script, so
 
 ## Encryption (OpenPGP, in the format duplicity and gpg read)
 # GPG_KEY='disabled' writes unencrypted backups.
-# A key id (or a comma-separated list) encrypts to those public keys; the first key
-# also signs when GPG_KEY_SIGN says so. Leave GPG_KEY empty and set GPG_PW for a
-# passphrase (symmetric encryption).
+# A key id (or a comma-separated list) encrypts to those public keys; GPG_PW is then
+# the secret key's passphrase. The first key also signs every file when its secret key
+# is here (in gpg's keyring or the profile folder); GPG_KEY_SIGN picks another signing
+# key or 'disabled'. Leave GPG_KEY empty and set GPG_PW for a passphrase (symmetric).
 GPG_KEY='_KEY_ID_'
 GPG_PW='_GPG_PASSWORD_'
 #GPG_KEYS_ENC='<pubkey1>,<pubkey2>,...'
-#GPG_KEY_SIGN='<prvkey>'
+#GPG_KEY_SIGN='<prvkey>|disabled'
 #GPG_PW_SIGN='<signpass>'
+# Keys are exported into this folder (gpgkey.<ID>.pub.asc, .sec.asc) on the first run
+# and used from here; GPG_EXPORT='disabled' / GPG_IMPORT='disabled' turn that off.
 # Keep a copy of the passphrase or secret key away from this server:
 # without it no backup can be restored.
 

@@ -3,6 +3,8 @@
 // the sample enc/); gpg decrypts every file we write to the raw tar or manifest; a backup made where
 // only the public key is restores where the secret key is, and not where it is not; wrong passphrase,
 // wrong key, a damaged volume, and a volume not signed by --sign-key fail with duplicity's exit codes and leave nothing at the destination.
+// Signed backups (--sign-key, --encrypt-sign-key): gpg reports a good signature by the key on every file;
+// duplicity --sign-key and our restore read the signed chain; a wrong SIGN_PASSPHRASE writes nothing.
 // Each GnuPG home is a temporary directory; gpg-agent is stopped in after(). DEBUG_ORACLE=1 prints runs.
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -290,7 +292,67 @@ test('--sign-key: duplicity\'s signed archive restores when signed by that key, 
   assert.equal(u.code, 22, u.stderr);
   assert.match(u.stderr, /signed by key None/);
 
-  const refused = await lifeboat(['full', '--encrypt-key', key.fpr, '--sign-key', key.fpr, '--archive-dir', fresh('cache'), source, `file://${fresh('never')}`], env);
-  assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /signing backups \(--sign-key\) is not available/);
+});
+
+/** gpg's verdict on one file: its status lines (GOODSIG / BADSIG / VALIDSIG ...) */
+function gpgVerdict(home: string, file: string, passphrase: string): string {
+  const d = gpg(home, ['--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--status-fd', '2', '--decrypt', file], passphrase);
+  assert.equal(d.status, 0, `${file}: ${d.stderr}`);
+  return d.stderr.toString();
+}
+
+test('signing: our signed multi-volume chain (keys and symmetric) verifies with gpg, restores with duplicity --sign-key and ours; wrong signer 22', async (t) => {
+  if (!requireProgram(t, 'duplicity') || !requireProgram(t, 'gpg', 'gnupg')) return;
+  const source = makeSource();
+  const target = fresh('our-signed');
+  const url = `file://${target}`;
+  const cache = fresh('cache');
+  // the signing key is also the encryption key: PASSPHRASE serves as SIGN_PASSPHRASE, as duplicity does
+  const env = { GNUPGHOME: key.home, PASSPHRASE: KEY_PW };
+  const full = ok(await lifeboat(['full', '--volsize', '1', '--encrypt-sign-key', key.fpr, '--archive-dir', cache, source, url], env));
+  assert.match(full.stdout, /Reuse configured PASSPHRASE as SIGN_PASSPHRASE/);
+  await nextSecond();
+  change(source);
+  ok(await lifeboat(['incremental', '--volsize', '1', '--encrypt-key', key.fpr, '--sign-key', key.fpr, '--archive-dir', cache, source, url], env));
+  const files = readdirSync(target).sort();
+  assert.ok(files.filter((n) => n.includes('.difftar.gpg')).length >= 4, files.join('\n'));
+  for (const kind of ['.difftar.gpg', '.sigtar.gpg', '.manifest.gpg']) assert.ok(files.some((n) => n.endsWith(kind)), kind);
+  for (const name of files) {
+    const verdict = gpgVerdict(key.home, join(target, name), KEY_PW);
+    assert.match(verdict, new RegExp(`^\\[GNUPG:\\] VALIDSIG ${key.fpr} `, 'm'), `${name}: signed by the key\n${verdict}`);
+    assert.doesNotMatch(verdict, /BADSIG|ERRSIG/, name);
+  }
+
+  const byDuplicity = fresh('our-signed-dup');
+  ok(await duplicity(['restore', '--sign-key', key.fpr, '--encrypt-key', key.fpr, url, byDuplicity], env));
+  await sameTree(source, byDuplicity, 'duplicity restores our signed chain with --sign-key');
+  const ours = fresh('our-signed-ours');
+  ok(await lifeboat(['restore', '--sign-key', key.fpr, '--archive-dir', fresh('cache'), url, ours], env));
+  await sameTree(source, ours, 'we restore our signed chain with --sign-key');
+  const wrong = fresh('our-signed-wrong');
+  const w = await lifeboat(['restore', '--sign-key', otherKey.fpr, '--archive-dir', fresh('cache'), url, wrong], env);
+  assert.equal(w.code, 22, w.stderr);
+  assert.ok(!existsSync(wrong));
+
+  // symmetric, signed: one passphrase for both (duplicity's rule), a different SIGN_PASSPHRASE refused
+  const symTarget = fresh('sym-signed');
+  const symEnv = { GNUPGHOME: key.home, PASSPHRASE: KEY_PW };
+  ok(await lifeboat(['full', '--sign-key', key.fpr, '--archive-dir', fresh('cache'), source, `file://${symTarget}`], symEnv));
+  for (const name of readdirSync(symTarget)) assert.match(gpgVerdict(key.home, join(symTarget, name), KEY_PW), /^\[GNUPG:\] GOODSIG /m, name);
+  const symOut = fresh('sym-signed-dup');
+  ok(await duplicity(['restore', '--sign-key', key.fpr, `file://${symTarget}`, symOut], symEnv));
+  await sameTree(source, symOut, 'duplicity restores our symmetric signed backup');
+  const differ = await lifeboat(['full', '--sign-key', key.fpr, '--archive-dir', fresh('cache'), source, `file://${fresh('never')}`], { ...symEnv, SIGN_PASSPHRASE: 'other' });
+  assert.equal(differ.code, 23, differ.stderr);
+  assert.match(differ.stderr, /signing passphrase must equal the encryption passphrase/);
+
+  // a wrong SIGN_PASSPHRASE, or a signing key the keyring lacks: refused before anything is written
+  const never = fresh('never');
+  const bad = await lifeboat(['full', '--encrypt-key', key.fpr, '--sign-key', key.fpr, '--archive-dir', fresh('cache'), source, `file://${never}`], { GNUPGHOME: key.home, SIGN_PASSPHRASE: 'wrong' });
+  assert.equal(bad.code, 31, bad.stderr);
+  assert.match(bad.stderr, /SIGN_PASSPHRASE/);
+  const missing = await lifeboat(['full', '--encrypt-key', key.fpr, '--sign-key', key.fpr, '--archive-dir', fresh('cache'), source, `file://${never}`], { GNUPGHOME: pubOnly, SIGN_PASSPHRASE: KEY_PW });
+  assert.equal(missing.code, 31, missing.stderr);
+  assert.match(missing.stderr, /secret key/);
+  assert.ok(!existsSync(never) || readdirSync(never).length === 0, 'nothing written');
 });

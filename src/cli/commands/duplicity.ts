@@ -44,9 +44,14 @@ Options:
   --encrypt-key KEYID        encrypt to this public key (repeatable); keys come from the GnuPG keyring
                              (gpg --export); restoring needs the secret key (PASSPHRASE: its passphrase)
   --hidden-encrypt-key KEYID as --encrypt-key, without the key id in the files
-  --sign-key KEYID           restore/verify: every file must be signed by this key (exit 22 if not);
-                             signing new backups is not available yet
+  --sign-key KEYID           backups: sign every file with this secret key (its passphrase in
+                             SIGN_PASSPHRASE; PASSPHRASE when it is also an --encrypt-key or the
+                             archive is symmetric); restore/verify/list: every file must be signed
+                             by this key (exit 22 if not)
   --encrypt-sign-key KEYID   --encrypt-key and --sign-key in one
+  --key-file FILE            Lifeboat's: an OpenPGP key file (armored or binary, public or secret,
+                             e.g. a duply profile's gpgkey.KEYID.sec.asc), used before the keyring;
+                             repeatable
   --gpg-binary PATH          the gpg used to export keys (default gpg)
   --no-compression           do not gzip volumes and signature files
   --volsize MB               volume size (default 200)
@@ -163,11 +168,41 @@ function parseTime(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parseTimeString(text, Math.floor(Date.now() / 1000));
 }
 
-/** duplicity's encryption settings: the options, and PASSPHRASE from the environment (duply sets it from GPG_PW). */
-function cryptoSettings(options: DuplicityOptions, env: NodeJS.ProcessEnv): CryptoSettings {
+/**
+ * duplicity's encryption settings: the options, PASSPHRASE and SIGN_PASSPHRASE from the environment
+ * (duply sets them from GPG_PW and GPG_PW_SIGN). As duplicity 0.8 does, a signing key that is also an
+ * encryption key shares the passphrases: PASSPHRASE serves as SIGN_PASSPHRASE on a backup, and
+ * SIGN_PASSPHRASE as PASSPHRASE when reading. Where duplicity would prompt for the signing key's
+ * passphrase, a symmetric backup uses PASSPHRASE (gpg gets one passphrase for both there).
+ */
+export function cryptoSettings(options: DuplicityOptions, env: NodeJS.ProcessEnv, backingUp: boolean, notice: (line: string) => void = () => undefined): CryptoSettings {
+  const signKey = options.signKey;
+  const keyed = options.encryptKeys.length + options.hiddenEncryptKeys.length > 0;
+  const signKeyEncrypts = signKey !== undefined && (options.encryptKeys.includes(signKey) || options.hiddenEncryptKeys.includes(signKey));
+  let passphrase = env.PASSPHRASE;
+  let signPassphrase: string | undefined;
+  if (options.encryption && signKey !== undefined && backingUp) {
+    signPassphrase = env.SIGN_PASSPHRASE;
+    if (signPassphrase === undefined && passphrase !== undefined && (signKeyEncrypts || !keyed)) {
+      if (signKeyEncrypts) notice('Reuse configured PASSPHRASE as SIGN_PASSPHRASE');
+      signPassphrase = passphrase;
+    }
+    // an empty SIGN_PASSPHRASE (an unprotected signing key): duplicity hands gpg PASSPHRASE then
+    if (signPassphrase === '' && passphrase !== undefined) signPassphrase = passphrase;
+    if (!keyed && signPassphrase && passphrase !== undefined && signPassphrase !== passphrase) {
+      throw new LifeboatError('When using symmetric encryption, the signing passphrase must equal the encryption passphrase.', {
+        code: 'sign-passphrase', exitCode: ExitCode.userError,
+        hint: 'gpg takes one passphrase for both: set SIGN_PASSPHRASE to PASSPHRASE (or leave it unset), or encrypt to a key with --encrypt-key',
+      });
+    }
+  } else if (options.encryption && passphrase === undefined && signKeyEncrypts && env.SIGN_PASSPHRASE !== undefined) {
+    notice('Reuse configured SIGN_PASSPHRASE as PASSPHRASE');
+    passphrase = env.SIGN_PASSPHRASE;
+  }
   return {
-    encryption: options.encryption, passphrase: env.PASSPHRASE, encryptKeys: options.encryptKeys,
-    hiddenEncryptKeys: options.hiddenEncryptKeys, gpgBinary: options.gpgBinary, signKey: options.signKey,
+    encryption: options.encryption, passphrase, encryptKeys: options.encryptKeys,
+    hiddenEncryptKeys: options.hiddenEncryptKeys, gpgBinary: options.gpgBinary, signKey, signPassphrase,
+    keyFiles: options.keyFiles,
   };
 }
 
@@ -192,7 +227,7 @@ async function runAction(action: string, positionals: string[], options: Duplici
   const time = parseTime(options.time);
   const backend = { env: process.env, options: options.backendOptions };
   const backingUp = action === 'full' || action === 'incremental' || action === 'backup';
-  const cipher = await openArchiveCipher(cryptoSettings(options, process.env), { forWriting: backingUp });
+  const cipher = await openArchiveCipher(cryptoSettings(options, process.env, backingUp, out.notice), { forWriting: backingUp });
   const targetOptions = { archiveDir: options.archiveDir, name: options.name, time, notice: out.notice, backend, cipher, tempdir };
   switch (action) {
     case 'full': case 'incremental': case 'backup': {

@@ -2,6 +2,7 @@
 // checks the profile, sources its conf with bash, expands the batch, then runs each command: pre/post
 // scripts, and duplicity actions as `lifeboat duplicity` child processes with duply's command lines.
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { basename } from 'node:path';
 import { ProfileError, evaluateConf, DUPLY_VERSION, type EvaluatedConf } from '../../profile/conf.js';
 import { availableProfiles, createPlace, defaultLookupEnv, locateProfile, type ProfilePaths } from '../../profile/locate.js';
 import { settingsOf, type ProfileSettings } from '../../profile/settings.js';
@@ -10,6 +11,7 @@ import { argvOf, duplicityInvocation, previewLine, DUPLICITY_COMMANDS, type Dupl
 import { runHook, hookState } from '../../profile/hooks.js';
 import { runLifeboatDuplicity } from '../../profile/duplicity-child.js';
 import { lockProfile } from '../../profile/profile-lock.js';
+import { chooseSignKey, exportKeysToProfile, profileKeyFiles } from '../../profile/gpg-keys.js';
 import { confTemplate, excludeTemplate, importantNote } from '../../profile/template.js';
 import { parseDuplicityArgv } from '../duplicity-argv.js';
 import { rawDirectoriesNotExcluded, runDumps } from '../../dbdump/run-dumps.js';
@@ -130,6 +132,7 @@ export async function runProfile(args: string[], ctx: CommandContext): Promise<n
     if (refused.length > 0) throw new ProfileError(`--from works with ${[...FROM_COMMANDS].join(', ')}, not with ${refused.join(', ')}`, 'run the other commands without --from');
     settings = (await import('../../offline/destination.js')).settingsForDestination(settings, from);
   }
+  if (!params.preview && from === undefined) await exportKeys(loaded);
   // every command line is built and checked before the first command runs, so a bad option,
   // a missing parameter or an unreadable exclude file stops the run before anything is written
   const invocations = new Map<string, DuplicityInvocation>();
@@ -150,6 +153,39 @@ export async function runProfile(args: string[], ctx: CommandContext): Promise<n
     return ok ? 0 : 1;
   } finally {
     await release?.();
+  }
+}
+
+/** Whether a batch (or Lifeboat's run-routine) backs up: then the signing key's secret half is needed. */
+function batchBacksUp(batch: string, settings: ProfileSettings): boolean {
+  if (batch === 'run-routine') return true;
+  try {
+    return expandBatch(batch, settings).some((t) => t === 'bkp' || t === 'full' || t === 'incr');
+  } catch {
+    return false; // a bad batch is reported where it is expanded
+  }
+}
+
+/**
+ * duply's export (specs/duply.md §7.5): the encryption and signing keys the profile folder lacks are
+ * written there (gpgkey.<ID>.pub.asc, .sec.asc), so the folder alone restores on another machine.
+ */
+async function exportKeys(profile: LoadedProfile): Promise<void> {
+  const { settings, paths, out, conf } = profile;
+  const enc = settings.encryption;
+  if (!settings.gpgExport) {
+    out.info("Skipping export of gpg keys. (GPG_EXPORT='disabled')");
+    return;
+  }
+  if (enc.mode === 'disabled') return;
+  const ids = [...(enc.mode === 'keys' ? enc.keys : []), ...(enc.signKey ? [enc.signKey] : [])];
+  if (ids.length === 0) return;
+  // gpg asks for the secret key's passphrase to export it: the signing one first, as duply pipes it
+  const passphrase = [conf.vars.GPG_PW_SIGN, conf.vars.GPG_PW].find((p) => p !== undefined && p !== 'not_set');
+  const written = await exportKeysToProfile(paths.dir, ids, passphrase, (line) => out.warning(line));
+  if (written.length > 0) {
+    out.notice(`lifeboat exported new keys to your profile (${written.map((f) => basename(f)).join(', ')}).\nYou should backup your changed profile folder now and store it in a safe place.`);
+    if (conf.vars.GPG_IMPORT !== 'disabled') settings.keyFiles = profileKeyFiles(paths.dir);
   }
 }
 
@@ -192,9 +228,12 @@ export async function loadProfile(profile: string, batch: string, rest: string[]
   out.info(`Using profile '${paths.dir}'.`);
   secureProfileDir(paths, out);
   for (const warning of settings.warnings) out.warning(`WARNING: ${warning}`);
-  if (settings.encryption.mode === 'keys' && settings.encryption.signKey) {
-    throw new ProfileError(`GPG_KEY_SIGN='${settings.encryption.signKey}': signing backups is not available in Lifeboat yet`,
-      "remove GPG_KEY_SIGN (or set GPG_KEY_SIGN='disabled'); the backups are still encrypted to GPG_KEY");
+  const enc = settings.encryption;
+  if (enc.mode !== 'disabled') {
+    // duply's signing key choice (specs/duply.md §7.4); a backup must have the secret key at hand
+    const signKey = await chooseSignKey(enc.signSetting, enc.mode === 'keys' ? enc.keys : [], settings.keyFiles,
+      { backingUp: batchBacksUp(batch, settings), info: (line) => out.info(line) });
+    settings.encryption = { ...enc, signKey };
   }
   checkTargetScheme(settings.target.url);
   if (!existsSync(paths.exclude)) writeFileSync(paths.exclude, '', { mode: 0o600 });
@@ -317,7 +356,7 @@ function scriptEnvironment(state: RunState, context: TokenContext & { CMD_ERR?: 
     RUN_START: `${BigInt(Date.now()) * 1_000_000n}`,
   });
   for (const [key, value] of [['CMD_ERR', context.CMD_ERR], ['CND_PREV', context.CND_PREV], ['CND_NEXT', context.CND_NEXT],
-    ['GPG_KEY_SIGN', enc.mode === 'keys' ? enc.signKey : undefined], ['GPG_PW', state.confVars.GPG_PW]] as const) {
+    ['GPG_KEY_SIGN', enc.mode !== 'disabled' ? enc.signKey : undefined], ['GPG_PW', state.confVars.GPG_PW]] as const) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
