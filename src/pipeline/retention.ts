@@ -61,7 +61,9 @@ export async function runRetention(options: RetentionOptions): Promise<Retention
   const lockedChains = new Set<number>();
   for (const step of plan.steps) {
     if (step.chain !== undefined && lockedChains.has(step.chain)) {
-      result.locked.push({ what: step.what, until: result.locked.at(-1)!.until });
+      const until = result.locked.at(-1)!.until;
+      result.locked.push({ what: step.what, until });
+      options.warning(`Kept ${step.what}: a newer set of its chain, under object lock until ${until.toISOString()}, needs it; a later purge deletes it.`);
       continue;
     }
     let until: Date | null = null;
