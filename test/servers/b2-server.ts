@@ -150,10 +150,10 @@ export class B2ProtocolTestServer {
   }
 
   /** the stored versions of a name, newest first (uploads, hide markers, unfinished large files) */
-  versionsOf(bucketName: string, fileName: string): { action: string; contentLength: number; contentSha1: string | null; retention?: FileRetention }[] {
+  versionsOf(bucketName: string, fileName: string): { action: string; contentLength: number; retention?: FileRetention }[] {
     const bucketId = this.#buckets.get(bucketName)?.bucketId;
     return this.#sorted().filter((v) => v.bucketId === bucketId && v.fileName === fileName)
-      .map((v) => ({ action: v.action, contentLength: v.contentLength, contentSha1: v.contentSha1, ...(v.retention ? { retention: v.retention } : {}) }));
+      .map((v) => ({ action: v.action, contentLength: v.contentLength, ...(v.retention ? { retention: v.retention } : {}) }));
   }
 
   /** every stored version of a bucket (name, id, SHA-1, retention), for before/after comparisons */
