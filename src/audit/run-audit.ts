@@ -39,7 +39,16 @@ export interface AuditOptions {
 export async function auditProfile(input: AuditInput, options: AuditOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
   findings.push(...localFindings(input));
-  findings.push(...await targetFindings(input, options));
+  try {
+    findings.push(...await targetFindings(input, options));
+  } catch (err) {
+    // the local findings still count; an unreachable target is a problem of its own
+    findings.push({
+      level: 'problem',
+      text: `the target could not be checked: ${(err as Error).message}.`,
+      fix: `check TARGET and its credentials ("lifeboat ${input.paths.name} status" shows the same error), then run the audit again.`,
+    });
+  }
   return findings;
 }
 
@@ -61,7 +70,7 @@ function deleteFix(kind: string): string {
   return 'give this server credentials that can write new files but not delete or replace stored ones; see docs/hardening.md.';
 }
 
-function localFindings(input: AuditInput): Finding[] {
+export function localFindings(input: AuditInput): Finding[] {
   const findings: Finding[] = [];
   const { paths, settings, vars, env } = input;
 
