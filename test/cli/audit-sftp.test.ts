@@ -77,6 +77,7 @@ describe('lifeboat PROFILE audit over SFTP (OpenSSH)', () => {
     const lines = purge.stderr.split('\n').filter((l) => l.startsWith('lifeboat: '));
     assert.equal(lines.length, 1, purge.stderr);
     assert.match(lines[0], /permission denied by the server/);
+    assert.match(purge.stderr, /^hint: this account may not delete/m);
     assert.doesNotMatch(purge.stderr, /\n\s+at /, 'no stack trace');
     assert.deepEqual(stored.map((n) => [n, statSync(join(store, n)).size, statSync(join(store, n)).mtimeMs]), before, 'every stored file is still there, unchanged');
 

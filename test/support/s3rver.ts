@@ -35,7 +35,7 @@ export interface RecordedRequest {
 }
 
 /** A fault for one request: an S3 error code to answer with, or 'drop' to cut the connection. */
-export type Fault = 'drop' | 'ServiceUnavailable' | 'InternalError' | 'SlowDown' | undefined;
+export type Fault = 'drop' | 'ServiceUnavailable' | 'InternalError' | 'SlowDown' | 'AccessDenied' | undefined;
 
 export interface S3Server {
   /** http://127.0.0.1:PORT */

@@ -183,7 +183,13 @@ export class SftpBackend implements Backend {
     for (const name of names) {
       const path = this.#path(name);
       await call((cb) => sftp.unlink(path, cb)).catch((err) => {
-        if (sftpStatus(err) !== SftpStatus.noSuchFile) throw classifySftpError(err, `delete ${path}`);
+        if (sftpStatus(err) === SftpStatus.noSuchFile) return;
+        if (sftpStatus(err) === SftpStatus.permissionDenied) {
+          throw new BackendError('auth', `delete ${path}: permission denied by the server`, {
+            cause: err, hint: 'this account may not delete (an append-only account?): purge and cleanup need one that may; a second profile, or LIFEBOAT_PURGE_USER (docs/hardening.md)',
+          });
+        }
+        throw classifySftpError(err, `delete ${path}`);
       });
     }
   }

@@ -6,7 +6,8 @@
 // stored files can be deleted and overwritten.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBackend } from '../../src/backend/registry.js';
 import { generatedSource } from '../conformance/suite.js';
@@ -88,5 +89,52 @@ VERBOSITY=warning
     assert.match(r.stdout, /^PROBLEM: these credentials can overwrite stored files: they replaced the canary at boto3\+s3:\/\/locktest\/audited .* Fix: deny s3:DeleteObject and s3:DeleteObjectVersion/m);
     assert.match(r.stdout, /^PROBLEM: these credentials can delete stored backups: they deleted the canary/m);
     assert.ok(!r.stdout.includes(server.secretAccessKey) && !r.stderr.includes(server.secretAccessKey));
+  });
+
+  it('credentials denied DeleteObject (403 AccessDenied, as S3 answers a bucket policy\'s Deny): backups work, the audit sees the refusal, purge fails with one line', async () => {
+    mkdirSync(join(home.root, 'wo-src'), { recursive: true });
+    writeFileSync(join(home.root, 'wo-src', 'f.txt'), 'one\n');
+    const p = home.profile('s3wo', `GPG_KEY=disabled
+SOURCE='${join(home.root, 'wo-src')}'
+TARGET='boto3+s3://locktest/wo'
+DUPL_PARAMS="$DUPL_PARAMS --s3-endpoint-url=${server.endpoint}"
+VERBOSITY=warning
+`);
+    const denied: string[] = [];
+    // what a policy denying s3:DeleteObject refuses: deleting an object (aborting a multipart upload is another permission)
+    server.inject = (r) => (r.method === 'DELETE' && !r.query.includes('uploadId') && r.path.startsWith('/locktest/wo/') ? (denied.push(r.path), 'AccessDenied') : undefined);
+    try {
+      const env = server.env(home.env);
+      for (const command of ['full', 'incr', 'full']) {
+        if (command === 'incr') writeFileSync(join(home.root, 'wo-src', 'f.txt'), 'two\n');
+        const r = await home.lifeboatAsync([p, command], env);
+        assert.equal(r.code, 0, `${command}: ${r.stderr}`);
+      }
+      assert.deepEqual(denied, [], 'backups never delete');
+      const audit = await home.lifeboatAsync([p, 'audit'], env);
+      assert.match(audit.stdout, /^ok: deleting a stored file was refused/m);
+      // s3rver has no versioning: a put under a stored name replaces it, which the audit must report
+      assert.match(audit.stdout, /^PROBLEM: these credentials can overwrite stored files/m);
+      assert.equal(audit.code, 1);
+      const lister = await openBackend('boto3+s3://locktest/wo', { env: server.env(), options: new Map([['s3-endpoint-url', server.endpoint]]) });
+      const objects = async () => {
+        const names: string[] = [];
+        for await (const f of lister.list()) if (f.name.startsWith('duplicity-')) names.push(`${f.name} ${f.size}`);
+        return names.sort();
+      };
+      const before = await objects();
+      assert.ok(before.length >= 9);
+      const purge = await home.lifeboatAsync([p, 'purge', 'now', '--force'], env);
+      assert.notEqual(purge.code, 0);
+      const lines = purge.stderr.split('\n').filter((l) => l.startsWith('lifeboat: '));
+      assert.equal(lines.length, 1, purge.stderr);
+      assert.match(lines[0], /delete .*duplicity-.*(denied|AccessDenied)/i);
+      assert.match(purge.stderr, /^hint: these credentials may not delete .* LIFEBOAT_PURGE_AWS_ACCESS_KEY_ID/m);
+      assert.doesNotMatch(purge.stderr, /\n\s+at /);
+      assert.deepEqual(await objects(), before, 'nothing was deleted');
+      await lister.close();
+    } finally {
+      server.inject = undefined;
+    }
   });
 });
