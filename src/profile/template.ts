@@ -92,6 +92,8 @@ SOURCE='/path/of/source'
 #OBJECT_LOCK=governance
 # where the copy of GPG_PW or of the secret key kept off this server is (any text)
 #KEY_ESCROW='password manager, vault Ops'
+# the scheduled run-routine leaves purging to another machine (write-only credentials here)
+#ROUTINE_PURGE=no
 
 ## Run lifeboat's backup under a wrapper
 #DUPL_PRECMD="nice -n 10 ionice -c3"
