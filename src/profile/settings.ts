@@ -81,13 +81,17 @@ export function settingsOf(conf: EvaluatedConf, paths: ProfilePaths, options: { 
   if (!Number.isFinite(lockWaitSeconds) || lockWaitSeconds < 0) {
     throw new ProfileError(`LOCK_WAIT must be a number of seconds, got '${lockWait}'`, 'e.g. LOCK_WAIT=600');
   }
+  const objectLock = objectLockOf(v);
+  if (objectLock && !/^(s3|s3\+http|boto3\+s3|boto\+s3|b2):\/\//i.test(v.TARGET)) {
+    warnings.push(`OBJECT_LOCK='${v.OBJECT_LOCK}' has no effect: only s3 and b2 targets have object lock (see docs/hardening.md for ${v.TARGET.split(':')[0]}).`);
+  }
   return {
     source: v.SOURCE, target, encryption, verbosity: v.VERBOSITY || '4', tempDir, archiveDir, archiveName,
     maxAge: v.MAX_AGE || undefined, maxFullBackups: v.MAX_FULL_BACKUPS || undefined,
     maxFullsWithIncrs: v.MAX_FULLS_WITH_INCRS || undefined,
     duplParams: conf.duplParams, duplParamsText: v.DUPL_PARAMS ?? '', duplPrecmd: v.DUPL_PRECMD || undefined, gpgOptions: v.GPG_OPTS || undefined,
     lockWaitSeconds, warnings, dumps: dumpSettingsOf(v, v.SOURCE, conf.env),
-    objectLock: objectLockOf(v), purge: purgeCredentials(v.TARGET, v.TARGET_USER, targetPass, conf.env),
+    objectLock, purge: purgeCredentials(v.TARGET, v.TARGET_USER, targetPass, conf.env),
   };
 }
 
