@@ -110,12 +110,6 @@ export class B2Backend implements Backend {
     if (names.length === 0) return;
     const bucketId = await this.#bucket();
     if (bucketId === null) return;
-    const auth = await this.#session.authorization();
-    if (!this.#target.hideFiles && !auth.capabilities.includes('deleteFiles')) {
-      throw new BackendError('auth', `the B2 application key may not delete files in ${this.#target.bucketName}`, {
-        hint: 'purge and cleanup need a key with the deleteFiles capability (or --b2-hide-files with writeFiles)',
-      });
-    }
     for (const name of names) {
       const fileName = this.#target.folder + name;
       if (this.#target.hideFiles) await this.#hide(bucketId, fileName, options.signal);
@@ -198,7 +192,20 @@ export class B2Backend implements Backend {
       try {
         await this.#session.call('b2_delete_file_version', { fileName, fileId: version.fileId }, signal);
       } catch (err) {
-        if (((err as BackendError).cause as B2ApiError | undefined)?.code !== 'file_not_present') throw err;
+        const cause = (err as BackendError).cause as B2ApiError | undefined;
+        if (cause?.code === 'file_not_present') continue;
+        // B2 itself refuses (the key's capabilities are its word, not ours): one clear line
+        if (cause?.status === 401 && cause.code === 'unauthorized') {
+          throw new BackendError('auth', `the B2 application key may not delete files in ${this.#target.bucketName}`, {
+            cause: err, hint: 'purge and cleanup need a key with the deleteFiles capability (or --b2-hide-files with writeFiles): LIFEBOAT_PURGE_USER and LIFEBOAT_PURGE_PASS give them one (docs/hardening.md)',
+          });
+        }
+        if (cause?.status === 401 && cause.code === 'access_denied') {
+          throw new BackendError('auth', `B2 refused to delete ${fileName}: ${cause.message.replace(/^B2 \S+: /, '')}`, {
+            cause: err, hint: 'a file under object lock (file retention) cannot be deleted before its retain-until date',
+          });
+        }
+        throw err;
       }
     }
   }
