@@ -26,6 +26,8 @@ export interface CanaryReport {
   /** after an overwrite was accepted: the bytes read back are the new ones */
   overwriteReplaced?: boolean;
   delete: ProbeOutcome;
+  /** the stored canary can be opened for writing in place (file systems, SFTP): its bytes could be overwritten */
+  writableInPlace?: boolean;
   /** the canary is under object lock (a bucket default retention): why a delete is refused may be the lock */
   canaryLockedUntil?: Date | null;
 }
@@ -85,6 +87,7 @@ export async function probeCanary(backend: Backend, name = CANARY_NAME): Promise
   } catch (err) {
     report.overwrite = refusal(err);
   }
+  report.writableInPlace = await backend.writableInPlace?.(name);
   report.canaryLockedUntil = await backend.lockedUntil?.(name);
   try {
     await backend.delete([name]);

@@ -200,6 +200,11 @@ function canaryFindings(report: CanaryReport, facts: ProtectionFacts | undefined
   } else if (report.overwrite.result === 'refused') {
     findings.push({ level: 'ok', text: `overwriting a stored file was refused (${where}).` });
   }
+  if (report.writableInPlace === true && !(report.overwrite.result === 'done' && report.overwriteReplaced && !facts?.keepsVersions)) {
+    findings.push({ level: 'problem', text: `stored files can be opened for writing in place: their bytes can be overwritten without a delete (the canary opened read-write at ${where}).`, fix: deleteFix(kind) });
+  } else if (report.writableInPlace === false) {
+    findings.push({ level: 'ok', text: 'stored files cannot be opened for writing (read-only to these credentials).' });
+  }
   const locked = report.canaryLockedUntil ? ` (the canary itself is under object lock until ${report.canaryLockedUntil.toISOString()})` : '';
   if (report.delete.result === 'done') {
     if (facts?.keepsVersions && facts.mayDelete === false) {

@@ -75,6 +75,11 @@ class LimitedBackend implements Backend {
     if (!this.#inner.lockedUntil) return undefined;
     return this.#holding(options.signal, () => this.#inner.lockedUntil!(name, options));
   }
+  async writableInPlace(name: string, options: OperationOptions = {}): Promise<boolean | undefined> {
+    if (!this.#inner.writableInPlace) return undefined;
+    return this.#holding(options.signal, () => this.#inner.writableInPlace!(name, options));
+  }
+
 
   async #holding<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
     const release = await this.#slots.acquire(signal);

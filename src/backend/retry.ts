@@ -174,6 +174,11 @@ class RetryingBackend implements Backend {
     if (!this.#inner.lockedUntil) return undefined;
     return this.#attempt('read', name, options.signal, () => this.#inner.lockedUntil!(name, options));
   }
+  async writableInPlace(name: string, options: OperationOptions = {}): Promise<boolean | undefined> {
+    if (!this.#inner.writableInPlace) return undefined;
+    return this.#attempt('read', name, options.signal, () => this.#inner.writableInPlace!(name, options));
+  }
+
 
   async #attempt<T>(operation: RetriedOperation, name: string | undefined, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

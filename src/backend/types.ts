@@ -61,4 +61,10 @@ export interface Backend {
    * tell). A file under lock cannot be deleted before that date, whatever the credentials.
    */
   lockedUntil?(name: string, options?: OperationOptions): Promise<Date | null | undefined>;
+  /**
+   * whether a stored file can be opened for writing in place (file systems, SFTP), which would let its
+   * bytes be overwritten without a delete or a put; the file is opened and closed, never written.
+   * undefined: the backend cannot tell (object stores have no such thing)
+   */
+  writableInPlace?(name: string, options?: OperationOptions): Promise<boolean | undefined>;
 }

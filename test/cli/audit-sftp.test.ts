@@ -18,13 +18,22 @@ const home = profileHome('audit-sftp');
 const shared = mkdtempSync(join(tmpdir(), 'lifeboat-append-only-'));
 chmodSync(shared, 0o755);
 const store = join(shared, 'store');
+const store2 = join(shared, 'store2');
 let server: SshServer | undefined;
 
 before(async () => {
   if (!existsSync(SSHD) || process.geteuid?.() !== 0) return;
-  mkdirSync(store, { mode: 0o755 });
-  chownSync(store, UID, UID);
-  server = await startSshd({ users: [{ name: 'lbappend', uid: UID, home: shared, forceCommand: APPEND_ONLY }] });
+  for (const dir of [store, store2]) {
+    mkdirSync(dir, { mode: 0o755 });
+    chownSync(dir, UID, UID);
+  }
+  server = await startSshd({
+    users: [
+      { name: 'lbappend', uid: UID, home: shared, forceCommand: APPEND_ONLY },
+      // the same without -u 0222: files stay writable by their owner
+      { name: 'lbnoumask', uid: UID, home: shared, forceCommand: 'internal-sftp -P remove,rmdir,posix-rename' },
+    ],
+  });
 });
 after(async () => {
   await server?.stop();
@@ -32,13 +41,13 @@ after(async () => {
   rmSync(shared, { recursive: true, force: true });
 });
 
-function profile(name: string, user: string): string {
+function profile(name: string, user: string, dir = store): string {
   const src = join(home.root, `${name}-src`);
   mkdirSync(src, { recursive: true });
   writeFileSync(join(src, 'a.txt'), 'first\n');
   return home.profile(name, `GPG_KEY=disabled
 SOURCE='${src}'
-TARGET='sftp://${user}@127.0.0.1:${server!.port}/${store}'
+TARGET='sftp://${user}@127.0.0.1:${server!.port}/${dir}'
 DUPL_PARAMS="$DUPL_PARAMS --ssh-options='${server!.sshOptions}'"
 VERBOSITY=warning
 MAX_AGE=1D
@@ -68,6 +77,7 @@ describe('lifeboat PROFILE audit over SFTP (OpenSSH)', () => {
     assert.doesNotMatch(audit.stdout, /PROBLEM/);
     assert.match(audit.stdout, /^ok: overwriting a stored file was refused/m);
     assert.match(audit.stdout, /^ok: deleting a stored file was refused/m);
+    assert.match(audit.stdout, /^ok: stored files cannot be opened for writing/m);
     assert.ok(readdirSync(store).includes('lifeboat-canary'), 'the canary stays: this account cannot delete it');
     const again = await home.lifeboatAsync([p, 'audit']);
     assert.equal(again.code, 0, `a second audit reuses the canary: ${again.stdout}`);
@@ -86,5 +96,11 @@ describe('lifeboat PROFILE audit over SFTP (OpenSSH)', () => {
     assert.match(root.stdout, /^PROBLEM: these credentials can overwrite stored files: they replaced the canary at sftp:\/\/root@.* Fix: give this server an append-only SFTP account/m);
     assert.match(root.stdout, /^PROBLEM: these credentials can delete stored backups: they deleted the canary/m);
     assert.deepEqual(stored.map((n) => [n, statSync(join(store, n)).size, statSync(join(store, n)).mtimeMs]), before, 'root\'s audit touched no backup file');
+
+    // no remove, no replacing rename, but files stay writable: an attacker could overwrite them in place
+    const noUmask = await home.lifeboatAsync([profile('noumask', 'lbnoumask', store2), 'audit']);
+    assert.equal(noUmask.code, 1, noUmask.stdout);
+    assert.match(noUmask.stdout, /^ok: deleting a stored file was refused/m);
+    assert.match(noUmask.stdout, /^PROBLEM: stored files can be opened for writing in place: .* Fix: give this server an append-only SFTP account .*-u 0222/m);
   });
 });

@@ -194,6 +194,23 @@ export class SftpBackend implements Backend {
     }
   }
 
+  writableInPlace(name: string, _options: OperationOptions = {}): Promise<boolean | undefined> {
+    return this.#busy(async () => {
+      checkName(name);
+      const sftp = await this.#sftp();
+      try {
+        // read-write without truncation: opened and closed, nothing written
+        const handle = await call<Buffer>((cb) => sftp.open(this.#path(name), 'r+', cb));
+        await call((cb) => sftp.close(handle, cb)).catch(() => undefined);
+        return true;
+      } catch (err) {
+        if (sftpStatus(err) === SftpStatus.permissionDenied) return false;
+        if (sftpStatus(err) === SftpStatus.noSuchFile) return undefined;
+        throw classifySftpError(err, `open ${this.#path(name)} for writing`);
+      }
+    });
+  }
+
   async close(): Promise<void> {
     const session = await this.#session?.catch(() => undefined);
     this.#session = undefined;
