@@ -234,7 +234,7 @@ function dedupe(steps: DeletionStep[]): DeletionStep[] {
     const remote = step.remote.filter((n) => !seen.has(`r:${n}`));
     for (const n of local) seen.add(`l:${n}`);
     for (const n of remote) seen.add(`r:${n}`);
-    if (local.length + remote.length > 0) out.push({ what: step.what, local, remote });
+    if (local.length + remote.length > 0) out.push({ ...step, local, remote });
   }
   return out;
 }
