@@ -177,6 +177,10 @@ async function targetFindings(input: AuditInput, options: AuditOptions): Promise
       findings.push({ level: 'ok', text: 'the store says these credentials may not delete files.' });
     }
     if (options.canary) findings.push(...canaryFindings(await probeCanary(backend), facts, kind, backend));
+    else if (kind === 'file') {
+      // without the probe: a directory of this server is this server's to delete
+      findings.push({ level: 'problem', text: `the target ${backend.displayUrl} is a directory this server writes itself: whoever takes the server can delete it along with the data.`, fix: deleteFix(kind) });
+    }
     findings.push(...await lockFindings(input, target.collection, backend, facts));
   } finally {
     await backend.close();

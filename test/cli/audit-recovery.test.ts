@@ -3,7 +3,7 @@
 // command line; the create hint; and drill's brief audit (warnings that leave the drill's result alone).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { profileHome } from '../support/profile-env.js';
@@ -89,6 +89,8 @@ describe('audit: recovery traps', () => {
     assert.equal(drill.code, 0, drill.stderr);
     assert.match(drill.stdout, /^Drill passed/m);
     assert.match(drill.stderr, /^WARNING: security: the passphrase that decrypts the backups \(GPG_PW\)/m);
+    assert.match(drill.stderr, /^WARNING: security: the target file:\/\/.* is a directory this server writes itself/m);
     assert.match(drill.stderr, /^WARNING: security: "lifeboat drilled audit" checks the credentials for real$/m);
+    assert.ok(!readdirSync(join(home.root, 'drill-target')).includes('lifeboat-canary'), 'the brief audit writes no canary');
   });
 });
