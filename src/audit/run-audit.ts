@@ -213,6 +213,12 @@ function canaryFindings(report: CanaryReport, facts: ProtectionFacts | undefined
   if (report.delete.result === 'done') {
     if (facts?.keepsVersions && facts.mayDelete === false) {
       findings.push({ level: 'ok', text: `a delete only hides the file; its versions stay (${where}).` });
+    } else if (facts?.keepsVersions && facts.mayDelete === undefined) {
+      findings.push({
+        level: 'problem',
+        text: `these credentials can delete stored files: they deleted the canary at ${where}; versioning keeps the old versions, unless the same credentials may delete versions too, which the audit cannot see.`,
+        fix: deleteFix(kind),
+      });
     } else {
       findings.push({ level: 'problem', text: `these credentials can delete stored backups: they deleted the canary at ${where}.`, fix: deleteFix(kind) });
     }
