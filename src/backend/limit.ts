@@ -6,7 +6,7 @@
 // a limit that counted open downloads would wait forever on a chain longer than the limit.
 // Waiting operations start in the order they asked.
 import type { Readable } from 'node:stream';
-import type { Backend, OperationOptions, PutSource } from './types.js';
+import type { Backend, OperationOptions, ProtectionFacts, PutSource } from './types.js';
 
 export function withLimit(backend: Backend, connections: number): Backend {
   if (!Number.isInteger(connections) || connections < 1) {
@@ -65,6 +65,21 @@ class LimitedBackend implements Backend {
   close(): Promise<void> {
     return this.#inner.close();
   }
+
+  async protection(options: OperationOptions = {}): Promise<ProtectionFacts | undefined> {
+    if (!this.#inner.protection) return undefined;
+    return this.#holding(options.signal, () => this.#inner.protection!(options));
+  }
+
+  async lockedUntil(name: string, options: OperationOptions = {}): Promise<Date | null | undefined> {
+    if (!this.#inner.lockedUntil) return undefined;
+    return this.#holding(options.signal, () => this.#inner.lockedUntil!(name, options));
+  }
+  async writableInPlace(name: string, options: OperationOptions = {}): Promise<boolean | undefined> {
+    if (!this.#inner.writableInPlace) return undefined;
+    return this.#holding(options.signal, () => this.#inner.writableInPlace!(name, options));
+  }
+
 
   async #holding<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
     const release = await this.#slots.acquire(signal);

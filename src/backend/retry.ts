@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { UsageError } from '../errors/lifeboat-error.js';
 import { BackendError } from './errors.js';
-import type { Backend, OperationOptions, PutSource } from './types.js';
+import type { Backend, OperationOptions, ProtectionFacts, PutSource } from './types.js';
 
 export type RetriedOperation = 'list' | 'put' | 'read' | 'delete';
 
@@ -164,6 +164,21 @@ class RetryingBackend implements Backend {
   close(): Promise<void> {
     return this.#inner.close();
   }
+
+  async protection(options: OperationOptions = {}): Promise<ProtectionFacts | undefined> {
+    if (!this.#inner.protection) return undefined;
+    return this.#attempt('list', undefined, options.signal, () => this.#inner.protection!(options));
+  }
+
+  async lockedUntil(name: string, options: OperationOptions = {}): Promise<Date | null | undefined> {
+    if (!this.#inner.lockedUntil) return undefined;
+    return this.#attempt('read', name, options.signal, () => this.#inner.lockedUntil!(name, options));
+  }
+  async writableInPlace(name: string, options: OperationOptions = {}): Promise<boolean | undefined> {
+    if (!this.#inner.writableInPlace) return undefined;
+    return this.#attempt('read', name, options.signal, () => this.#inner.writableInPlace!(name, options));
+  }
+
 
   async #attempt<T>(operation: RetriedOperation, name: string | undefined, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

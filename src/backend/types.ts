@@ -22,6 +22,20 @@ export interface PutSource {
   open(): Readable;
 }
 
+/** What a store's own API says about how well existing files are protected (`lifeboat PROFILE audit`). */
+export interface ProtectionFacts {
+  /** the credentials may delete files, as the API says (B2: the key's deleteFiles); undefined: it does not say */
+  mayDelete?: boolean;
+  /** a put under an existing name keeps the older version (B2 always; S3 with versioning on) */
+  keepsVersions?: boolean;
+  /** object lock (S3 Object Lock, B2 file lock) on the bucket; undefined: unknown */
+  lockEnabled?: boolean;
+  /** the bucket's default retention, as words ("governance, 30 days") */
+  defaultRetention?: string;
+  /** more facts, one line each, for the audit */
+  notes: string[];
+}
+
 export interface Backend {
   /** credentials stripped: safe to print and log */
   readonly displayUrl: string;
@@ -40,4 +54,17 @@ export interface Backend {
   /** a missing name is not an error */
   delete(names: readonly string[], options?: OperationOptions): Promise<void>;
   close(): Promise<void>;
+  /** the store's protection facts, where its API tells them (b2, s3); others leave this out */
+  protection?(options?: OperationOptions): Promise<ProtectionFacts | undefined>;
+  /**
+   * until when the stored file is under object lock (null: not locked; undefined: the backend cannot
+   * tell). A file under lock cannot be deleted before that date, whatever the credentials.
+   */
+  lockedUntil?(name: string, options?: OperationOptions): Promise<Date | null | undefined>;
+  /**
+   * whether a stored file can be opened for writing in place (file systems, SFTP), which would let its
+   * bytes be overwritten without a delete or a put; the file is opened and closed, never written.
+   * undefined: the backend cannot tell (object stores have no such thing)
+   */
+  writableInPlace?(name: string, options?: OperationOptions): Promise<boolean | undefined>;
 }

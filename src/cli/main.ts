@@ -29,7 +29,8 @@ Commands available in this build:
                          purgeAuto, cleanup, pre, post (see "lifeboat usage", docs/profiles.md);
                          and Lifeboat's own: drill (docs/drills.md), restore-db
                          (docs/databases.md), copy (offline copies, docs/offline-copies.md),
-                         schedule, unschedule, run-routine, check, cost (docs/unattended.md)
+                         schedule, unschedule, run-routine, check, cost (docs/unattended.md),
+                         audit (docs/hardening.md)
   duplicity ACTION ...   duplicity 0.8's command line: full, incremental, restore, verify,
                          collection-status, list-current-files, remove-older-than,
                          remove-all-but-n-full, remove-all-inc-of-but-n-full, cleanup

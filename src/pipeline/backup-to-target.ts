@@ -102,15 +102,9 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     if (!options.allowSourceMismatch) await checkChainSource(target, primary!.backupChain, hostname, source);
   }
   const clock = options.clock ?? Date.now;
-  let now = Math.floor(clock() / 1000);
-  while (now <= previousEnd) {
-    // times in a chain strictly increase, in whole seconds (§1.2)
-    await sleep(Math.max(1, 1000 * (previousEnd - now + 1) - (clock() % 1000)));
-    now = Math.floor(clock() / 1000);
-  }
   const cipher = options.cipher?.encrypting ? options.cipher : undefined;
   const suffix = { compressed: options.compress, encrypted: cipher !== undefined };
-  const names = type === 'full'
+  const namesAt = (now: number) => (type === 'full'
     ? {
       volume: (n: number) => formatArchiveName({ kind: 'full-volume', time: now, volumeNumber: n }, suffix),
       signatures: formatArchiveName({ kind: 'full-signature', time: now }, suffix),
@@ -120,7 +114,16 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
       volume: (n: number) => formatArchiveName({ kind: 'inc-volume', startTime: previousEnd, endTime: now, volumeNumber: n }, suffix),
       signatures: formatArchiveName({ kind: 'new-signature', startTime: previousEnd, endTime: now }, suffix),
       manifest: formatArchiveName({ kind: 'inc-manifest', startTime: previousEnd, endTime: now }, suffix),
-    };
+    });
+  let now = Math.floor(clock() / 1000);
+  // times in a chain strictly increase, in whole seconds (§1.2); and a backup never puts a name the
+  // target holds already (a failed run in the same second): it never replaces a stored file, so it
+  // needs no right to delete or overwrite (docs/hardening.md)
+  while (now <= previousEnd || namesTaken(namesAt(now), target.remoteNames)) {
+    await sleep(Math.max(1, 1000 * (Math.max(previousEnd, now) - now + 1) - (clock() % 1000)));
+    now = Math.max(Math.floor(clock() / 1000), now + (now > previousEnd ? 1 : 0));
+  }
+  const names = namesAt(now);
   const previous = type === 'incremental' ? readSignatureChain(target, primary!.signatureChain) : undefined;
   await mkdir(options.tempdir, { recursive: true });
   const result = await runBackup({
@@ -170,6 +173,13 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     await result.filelist.discard();
   }
   return { type, time: now, statistics: result.statistics };
+}
+
+/** Whether any file of the set these names make (volumes, signatures, manifest) is on the target already. */
+export function namesTaken(names: { volume(n: number): string; signatures: string; manifest: string }, remoteNames: readonly string[]): boolean {
+  const volumeStem = names.volume(1).replace(/vol1\.difftar.*$/, '');
+  const signatureStem = names.signatures.replace(/sigtar.*$/, '');
+  return remoteNames.some((n) => n.startsWith(volumeStem) || n.startsWith(signatureStem) || n === names.manifest);
 }
 
 /** An encrypted copy of a spooled file (the plain one stays for the archive dir). */

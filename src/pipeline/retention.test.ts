@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { formatArchiveName } from '../duplicity/file-names.js';
 import type { RetentionCommand } from '../retention/plan.js';
+import type { Backend } from '../backend/types.js';
 import { runMain } from '../../test/support/run-main.js';
 import { runRetention } from './retention.js';
 import { openTarget } from './target.js';
@@ -114,4 +115,37 @@ test('the CLI lists without --force and exits 0, for every retention action', as
   assert.ok(!readdirSync(t.dir).some((n) => n.includes('20240101T') || n.includes('20240104T')));
   const help = await runMain(['duplicity', '--help']);
   assert.match(help.stdout, /remove-all-inc-of-but-n-full COUNT/);
+});
+
+test('object lock: a set with a locked file stays whole with the older sets of its chain; other chains go; a later run finishes', async () => {
+  const t = makeTarget();
+  const target = await openTarget(t.url, { archiveDir: t.cache, name: 'x', sync: false, notice: () => undefined });
+  // chain 1-3: its newest incremental (day 3) is locked; chain 4-5: nothing locked
+  const lockedDay3 = formatArchiveName({ kind: 'inc-volume', startTime: day(2), endTime: day(3), volumeNumber: 1 }, { compressed: true });
+  let until: Date | null = new Date(Date.now() + 3_600_000);
+  const asked: string[] = [];
+  const inner = target.backend;
+  const backend: Backend = {
+    displayUrl: inner.displayUrl, capabilities: inner.capabilities,
+    list: (o) => inner.list(o), put: (n, s, o) => inner.put(n, s, o), read: (n, c, o) => inner.read(n, c, o),
+    delete: (n, o) => inner.delete(n, o), close: () => inner.close(),
+    lockedUntil: async (name: string) => { asked.push(name); return name === lockedDay3 ? until : null; },
+  };
+  const command: RetentionCommand = { kind: 'remove-older-than', time: day(6) };
+  const warnings: string[] = [];
+  const first = await runRetention({ target: { ...target, backend }, command, force: true, notice: () => undefined, warning: (l) => warnings.push(l) });
+  assert.ok(asked.includes(lockedDay3), 'locks were asked for');
+  const left = readdirSync(t.dir);
+  for (const d of ['20240101T', '20240102T', '20240103T']) assert.ok(left.some((n) => n.includes(d)), `chain 1-3 kept whole (${d})`);
+  assert.ok(!left.some((n) => n.includes('20240104T') || n.includes('20240105T')), 'chain 4-5 deleted');
+  assert.equal(first.locked.length, 3, 'three sets of chain 1-3 kept');
+  assert.match(warnings[0], /^Kept inc set .*: under object lock until \d{4}-.*; a later purge deletes it\.$/);
+  assert.match(warnings[1], /^Kept inc set .*: a newer set of its chain, under object lock until .*, needs it; a later purge deletes it\.$/);
+  assert.ok(!first.deletedRemote.some((n) => n.includes('20240101T')));
+
+  // the lock has ended: the next run plans the chain again and deletes it
+  until = null;
+  const second = await runRetention({ target: { ...target, backend }, command, force: true, notice: () => undefined, warning: () => undefined });
+  assert.equal(second.locked.length, 0);
+  assert.ok(!readdirSync(t.dir).some((n) => n.includes('20240101T') || n.includes('20240103T')), 'chain 1-3 gone now');
 });

@@ -32,6 +32,8 @@ export interface RetentionResult {
   plan: RetentionPlan;
   deletedRemote: string[];
   deletedLocal: string[];
+  /** steps kept because a file of theirs is under object lock: a later run deletes them */
+  locked: { what: string; until: Date }[];
   /** the target's listing after the run */
   remoteNamesAfter: string[];
 }
@@ -51,9 +53,33 @@ export async function runRetention(options: RetentionOptions): Promise<Retention
   const messages = planMessages(plan, { force: options.force });
   for (const line of messages.warnings) options.warning(line);
   for (const line of messages.notices) options.notice(line);
-  const result: RetentionResult = { plan, deletedRemote: [], deletedLocal: [], remoteNamesAfter: remoteNames };
+  const result: RetentionResult = { plan, deletedRemote: [], deletedLocal: [], locked: [], remoteNamesAfter: remoteNames };
   if (!options.force || options.dryRun === true) return result;
+  // object lock: a set with a locked file stays whole (and so do the older sets of its chain, which
+  // it needs); it is still older than the removal time, so the next run plans it again
+  let checkLocks = target.backend.lockedUntil !== undefined;
+  const lockedChains = new Set<number>();
   for (const step of plan.steps) {
+    if (step.chain !== undefined && lockedChains.has(step.chain)) {
+      const until = result.locked.at(-1)!.until;
+      result.locked.push({ what: step.what, until });
+      options.warning(`Kept ${step.what}: a newer set of its chain, under object lock until ${until.toISOString()}, needs it; a later purge deletes it.`);
+      continue;
+    }
+    let until: Date | null = null;
+    for (const name of checkLocks ? step.remote : []) {
+      options.signal?.throwIfAborted();
+      const lock = await target.backend.lockedUntil!(name, { signal: options.signal });
+      // the backend cannot tell: deletes go ahead, and the store refuses what is locked
+      if (lock === undefined) { checkLocks = false; break; }
+      if (lock !== null && (until === null || lock > until)) until = lock;
+    }
+    if (until !== null) {
+      result.locked.push({ what: step.what, until });
+      if (step.chain !== undefined) lockedChains.add(step.chain);
+      options.warning(`Kept ${step.what}: under object lock until ${until.toISOString()}; a later purge deletes it.`);
+      continue;
+    }
     for (const name of step.local) {
       options.signal?.throwIfAborted();
       await options.beforeDelete?.('local', name);

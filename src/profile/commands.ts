@@ -1,5 +1,6 @@
 // duply's commands as duplicity command lines (specs/duply.md §8): the same words duply would run,
 // as an argv array (no shell), plus the environment that carries passwords, never the argv.
+import { OBJECT_LOCK_ENV, formatObjectLock } from '../backend/object-lock.js';
 import { ProfileError } from './conf.js';
 import type { ProfilePaths } from './locate.js';
 import type { ProfileSettings } from './settings.js';
@@ -41,7 +42,10 @@ export interface CommandInput {
 export function duplicityInvocation({ command, settings, paths, options, params }: CommandInput): DuplicityInvocation {
   const [p0, p1, p2] = params;
   const exclude = ['--exclude-filelist', paths.exclude];
-  const url = settings.target.url;
+  // purge and cleanup may run with credentials of their own (LIFEBOAT_PURGE_*): the backups' need no delete right
+  const purging = ['purge', 'purgefull', 'purgeincr', 'cleanup'].includes(command) && settings.purge !== undefined;
+  const target = purging ? settings.purge!.target : settings.target;
+  const url = target.url;
   const missing = (what: string) => new ProfileError(`Missing parameter ${what} for ${command}.`, 'see "lifeboat usage"');
   let actionWords: string[] = [];
   let tail: string[];
@@ -86,7 +90,7 @@ export function duplicityInvocation({ command, settings, paths, options, params 
     lifeboatOptions: settings.encryption.mode === 'disabled' ? [] : (settings.keyFiles ?? []).flatMap((f) => ['--key-file', f]),
     duplParams: filtered ? withoutSelection(settings.duplParams) : settings.duplParams,
     tail,
-    ...environment(settings),
+    ...environment(settings, target, command, purging ? settings.purge!.env : {}),
   };
 }
 
@@ -108,8 +112,9 @@ function globalOptions(settings: ProfileSettings): string[] {
   return [...p.archive, ...p.enc, ...p.sign, '--verbosity', p.verbosity, ...p.gpg];
 }
 
-function environment(settings: ProfileSettings): Pick<DuplicityInvocation, 'env' | 'secretEnv'> {
-  const env: Record<string, string> = { TMPDIR: settings.tempDir };
+function environment(settings: ProfileSettings, target: ProfileSettings['target'], command: DuplicityCommand, extra: Record<string, string>): Pick<DuplicityInvocation, 'env' | 'secretEnv'> {
+  const env: Record<string, string> = { TMPDIR: settings.tempDir, ...extra };
+  if (settings.objectLock && ['bkp', 'full', 'incr'].includes(command)) env[OBJECT_LOCK_ENV] = formatObjectLock(settings.objectLock);
   const secretEnv: string[] = [];
   const enc = settings.encryption;
   if (enc.mode !== 'disabled') {
@@ -117,11 +122,12 @@ function environment(settings: ProfileSettings): Pick<DuplicityInvocation, 'env'
     if (enc.signPassphrase !== undefined) env.SIGN_PASSPHRASE = enc.signPassphrase;
     secretEnv.push('PASSPHRASE', 'SIGN_PASSPHRASE');
   }
-  const pw = settings.target.passwordEnv;
+  const pw = target.passwordEnv;
   if (pw) {
     env[pw.name] = pw.value;
     secretEnv.push(pw.name);
   }
+  secretEnv.push(...Object.keys(extra).filter((n) => n !== 'AWS_ACCESS_KEY_ID'));
   return { env, secretEnv };
 }
 

@@ -25,6 +25,7 @@ export const CONF_VARIABLES = [
   // unattended runs (docs/unattended.md)
   'NOTIFY_EMAIL', 'NOTIFY_SMTP', 'NOTIFY_FROM', 'NOTIFY_WEBHOOK', 'NOTIFY_PING', 'NOTIFY_ON', 'CHECK_MAX_AGE',
   'LOG_FILE', 'LOG_MAX_SIZE', 'LOG_KEEP', 'DRILL_MAX_AGE', 'OFFLINE_MAX_AGE', 'PRICE_GB_MONTH', 'PRICE_GB_DOWNLOAD', 'DRILLS_PER_YEAR',
+  'OBJECT_LOCK', 'KEY_ESCROW', 'ROUTINE_PURGE',
 ] as const;
 export type ConfVariable = (typeof CONF_VARIABLES)[number];
 

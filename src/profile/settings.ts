@@ -1,5 +1,7 @@
 // A profile's conf values checked and turned into what the commands need (specs/duply.md §5, §6, §7),
 // in duply's order, so the first problem reported is the one duply would report.
+import { parseTimeString } from '../duplicity/time.js';
+import type { ObjectLockSetting } from '../backend/object-lock.js';
 import { accessSync, constants, statSync } from 'node:fs';
 import { ProfileError, type EvaluatedConf } from './conf.js';
 import type { ProfilePaths } from './locate.js';
@@ -32,6 +34,13 @@ export interface ProfileSettings {
   /** --name: duply_<profile>, or <profile> when ARCH_DIR is set */
   archiveName: string;
   maxAge?: string;
+  /** OBJECT_LOCK with MAX_AGE: uploads are locked this long (docs/hardening.md) */
+  objectLock?: ObjectLockSetting;
+  /**
+   * purge, purgeFull, purgeIncr and cleanup run with these credentials when LIFEBOAT_PURGE_USER,
+   * LIFEBOAT_PURGE_PASS or LIFEBOAT_PURGE_AWS_* are in the environment: backups need no right to delete
+   */
+  purge?: { target: TargetCredentials; env: Record<string, string> };
   maxFullBackups?: string;
   maxFullsWithIncrs?: string;
   duplParams: string[];
@@ -79,6 +88,10 @@ export function settingsOf(conf: EvaluatedConf, paths: ProfilePaths, options: { 
   if (!Number.isFinite(lockWaitSeconds) || lockWaitSeconds < 0) {
     throw new ProfileError(`LOCK_WAIT must be a number of seconds, got '${lockWait}'`, 'e.g. LOCK_WAIT=600');
   }
+  const objectLock = objectLockOf(v);
+  if (objectLock && !/^(s3|s3\+http|boto3\+s3|boto\+s3|b2):\/\//i.test(v.TARGET)) {
+    warnings.push(`OBJECT_LOCK='${v.OBJECT_LOCK}' has no effect: only s3 and b2 targets have object lock (see docs/hardening.md for ${v.TARGET.split(':')[0]}).`);
+  }
   return {
     source: v.SOURCE, target, encryption, verbosity: v.VERBOSITY || '4', tempDir, archiveDir, archiveName,
     maxAge: v.MAX_AGE || undefined, maxFullBackups: v.MAX_FULL_BACKUPS || undefined,
@@ -87,7 +100,42 @@ export function settingsOf(conf: EvaluatedConf, paths: ProfilePaths, options: { 
     lockWaitSeconds, warnings, dumps: dumpSettingsOf(v, v.SOURCE, conf.env),
     keyFiles: encryption.mode === 'disabled' || v.GPG_IMPORT === 'disabled' ? [] : profileKeyFiles(paths.dir),
     gpgExport: v.GPG_EXPORT !== 'disabled',
+    objectLock, purge: purgeCredentials(v.TARGET, v.TARGET_USER, targetPass, conf.env),
   };
+}
+
+/** OBJECT_LOCK='governance' or 'compliance' locks each upload for MAX_AGE. */
+function objectLockOf(v: Record<string, string | undefined>): ObjectLockSetting | undefined {
+  const mode = v.OBJECT_LOCK?.trim().toLowerCase();
+  if (!mode || mode === 'off' || mode === 'disabled') return undefined;
+  if (mode !== 'governance' && mode !== 'compliance') {
+    throw new ProfileError(`OBJECT_LOCK '${v.OBJECT_LOCK}' is not a lock mode`, "use OBJECT_LOCK='governance' or 'compliance' (see docs/hardening.md), or remove it");
+  }
+  if (!v.MAX_AGE) throw new ProfileError('OBJECT_LOCK is set but MAX_AGE is not: the lock lasts MAX_AGE from each upload', "set MAX_AGE, e.g. MAX_AGE='3M'");
+  const now = Math.floor(Date.now() / 1000);
+  let seconds: number;
+  try {
+    seconds = now - parseTimeString(v.MAX_AGE, now);
+  } catch {
+    throw new ProfileError(`MAX_AGE '${v.MAX_AGE}' is not an age`, "e.g. MAX_AGE='3M' (duplicity's time format)");
+  }
+  if (!(seconds > 0)) throw new ProfileError(`MAX_AGE '${v.MAX_AGE}' is not an age in the past`, "e.g. MAX_AGE='3M'");
+  return { mode, seconds };
+}
+
+/** The credentials purge and cleanup use instead of the profile's, from the environment. */
+function purgeCredentials(target: string, targetUser: string | undefined, targetPass: string | undefined, env: Record<string, string>): ProfileSettings['purge'] {
+  const user = env.LIFEBOAT_PURGE_USER || undefined;
+  const pass = env.LIFEBOAT_PURGE_PASS || undefined;
+  const aws: Record<string, string> = {};
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    const value = env[`LIFEBOAT_PURGE_${name}`];
+    if (value) aws[name] = value;
+  }
+  if (user === undefined && pass === undefined && Object.keys(aws).length === 0) return undefined;
+  // the purge user replaces the one in TARGET's URL (no "there can be only one" conflict)
+  const stripped = user === undefined ? target : target.replace(/^([^/:]+:\/\/)[^@/]*@/, '$1');
+  return { target: targetCredentials(stripped, user ?? targetUser, pass ?? targetPass), env: aws };
 }
 
 /** specs/duply.md §6: split TARGET, check TARGET_USER/TARGET_PASS against it, move the password out. */

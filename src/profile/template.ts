@@ -92,6 +92,15 @@ SOURCE='/path/of/source'
 #PRICE_GB_DOWNLOAD=0.01
 #DRILLS_PER_YEAR=2
 
+## Hardening ("lifeboat PROFILE audit"; docs/hardening.md): give this server credentials that can
+## write but not delete, and purge with others (LIFEBOAT_PURGE_USER / LIFEBOAT_PURGE_PASS).
+# lock every upload for MAX_AGE on S3 Object Lock / B2 file lock buckets: governance or compliance
+#OBJECT_LOCK=governance
+# where the copy of GPG_PW or of the secret key kept off this server is (any text)
+#KEY_ESCROW='password manager, vault Ops'
+# the scheduled run-routine leaves purging to another machine (write-only credentials here)
+#ROUTINE_PURGE=no
+
 ## Run lifeboat's backup under a wrapper
 #DUPL_PRECMD="nice -n 10 ionice -c3"
 

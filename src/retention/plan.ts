@@ -27,6 +27,8 @@ export interface DeletionStep {
   what: string;
   local: string[];
   remote: string[];
+  /** the backup chain a set step belongs to (its index in the plan's order); none for other steps */
+  chain?: number;
 }
 
 export interface RetentionPlan {
@@ -125,7 +127,7 @@ function planRemoveOlder(command: RetentionCommand, input: RetentionInput, t: nu
     }
     const setSteps: DeletionStep[] = [];
     const claimed = new Set<string>();
-    for (const chain of [...backupChains].reverse()) {
+    for (const [chainIndex, chain] of [...backupChains].reverse().entries()) {
       const sets = incrementalsOnly ? [...chain.incrementalSets] : chainSets(chain);
       for (const set of sets.reverse()) {
         const local = localFilesOf(set, input.localNames);
@@ -135,7 +137,7 @@ function planRemoveOlder(command: RetentionCommand, input: RetentionInput, t: nu
         // (deleted again by a re-run), never a signature file that no remove would find again
         const remote = sig === undefined ? volumesAndManifest : [sig, ...volumesAndManifest];
         for (const n of [...local, ...(sig === undefined ? [] : [sig])]) claimed.add(n);
-        setSteps.push({ what: `${set.type} set ${describeSet(set)}`, local, remote });
+        setSteps.push({ what: `${set.type} set ${describeSet(set)}`, local, remote, chain: chainIndex });
       }
     }
     // signature files without a set first (newest first), so no new-signature file outlives its full one
@@ -232,7 +234,7 @@ function dedupe(steps: DeletionStep[]): DeletionStep[] {
     const remote = step.remote.filter((n) => !seen.has(`r:${n}`));
     for (const n of local) seen.add(`l:${n}`);
     for (const n of remote) seen.add(`r:${n}`);
-    if (local.length + remote.length > 0) out.push({ what: step.what, local, remote });
+    if (local.length + remote.length > 0) out.push({ ...step, local, remote });
   }
   return out;
 }

@@ -13,6 +13,13 @@
 //   (only the characters the docs list may stay unencoded; "+" means a space) and X-Bz-Content-Sha1
 //   (40 hex digits, or hex_digits_at_end with the digest as the body's last 40 bytes), all checked;
 // - capabilities of the key are enforced per call (401 unauthorized);
+// - file lock ("Object Lock" in B2's docs): buckets named in `fileLockBuckets` have it on; an upload may
+//   carry X-Bz-File-Retention-Mode and X-Bz-File-Retention-Retain-Until-Timestamp (b2_upload_file) or a
+//   fileRetention object (b2_start_large_file), which need writeFileRetentions, a bucket with file lock,
+//   a mode of governance or compliance and a future time in milliseconds; listings show fileRetention
+//   to keys with readFileRetentions; b2_delete_file_version refuses a version still under retention
+//   (governance: unless bypassGovernance is true and the key has that capability);
+//   b2_list_buckets answers fileLockConfiguration (readBucketRetentions);
 // - faults: failNext(api, status, code, {count, retryAfter}) answers the next calls of an API with that
 //   error (the request body is read first), as B2 does under load.
 // Storage is a temporary directory (one file per file version), so big files never sit in memory.
@@ -25,9 +32,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 
-export type Capability = 'listBuckets' | 'listFiles' | 'readFiles' | 'writeFiles' | 'deleteFiles' | 'shareFiles' | 'writeBuckets';
+export type Capability = 'listBuckets' | 'listFiles' | 'readFiles' | 'writeFiles' | 'deleteFiles' | 'shareFiles' | 'writeBuckets'
+  | 'readBucketRetentions' | 'writeBucketRetentions' | 'readFileRetentions' | 'writeFileRetentions' | 'bypassGovernance';
 
-export const ALL_CAPABILITIES: Capability[] = ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'deleteFiles', 'shareFiles', 'writeBuckets'];
+export const ALL_CAPABILITIES: Capability[] = ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'deleteFiles', 'shareFiles', 'writeBuckets',
+  'readBucketRetentions', 'writeBucketRetentions', 'readFileRetentions', 'writeFileRetentions', 'bypassGovernance'];
 
 export interface TestKey {
   keyId: string;
@@ -47,7 +56,11 @@ export interface B2ServerOptions {
   tokenLifetimeCalls?: number;
   /** b2_list_file_names and b2_list_file_versions return at most this many files per page */
   listPageLimit?: number;
+  /** buckets with file lock on */
+  fileLockBuckets?: string[];
 }
+
+export interface FileRetention { mode: 'governance' | 'compliance'; retainUntilTimestamp: number }
 
 interface FileVersion {
   fileId: string;
@@ -60,11 +73,12 @@ interface FileVersion {
   uploadTimestamp: number;
   /** where the bytes are ('upload' only) */
   path?: string;
+  retention?: FileRetention;
   parts?: Map<number, { path: string; size: number; sha1: string }>;
 }
 
 interface Token { keyId: string; calls: number; expired: boolean }
-interface UploadUrl { bucketId?: string; fileId?: string; token: string; busy: boolean; failed: boolean; expired: boolean }
+interface UploadUrl { bucketId?: string; fileId?: string; token: string; busy: boolean; failed: boolean; expired: boolean; key: TestKey }
 interface Fault { status: number; code: string; retryAfter?: number; count: number }
 
 class B2Failure extends Error {
@@ -79,7 +93,7 @@ export class B2ProtocolTestServer {
   readonly violations: string[] = [];
   /** calls per API name ("b2_upload_file", "download", ...), for tests to assert on */
   readonly calls = new Map<string, number>();
-  readonly #options: Required<Omit<B2ServerOptions, 'tokenLifetimeCalls'>> & { tokenLifetimeCalls?: number };
+  readonly #options: Required<Omit<B2ServerOptions, 'tokenLifetimeCalls' | 'fileLockBuckets'>> & { tokenLifetimeCalls?: number; fileLockBuckets?: string[] };
   readonly #dir = mkdtempSync(join(tmpdir(), 'lifeboat-b2-protocol-test-server-'));
   readonly #server: Server;
   readonly #buckets = new Map<string, { bucketId: string; bucketName: string }>();
@@ -136,10 +150,17 @@ export class B2ProtocolTestServer {
   }
 
   /** the stored versions of a name, newest first (uploads, hide markers, unfinished large files) */
-  versionsOf(bucketName: string, fileName: string): { action: string; contentLength: number }[] {
+  versionsOf(bucketName: string, fileName: string): { action: string; contentLength: number; retention?: FileRetention }[] {
     const bucketId = this.#buckets.get(bucketName)?.bucketId;
     return this.#sorted().filter((v) => v.bucketId === bucketId && v.fileName === fileName)
-      .map((v) => ({ action: v.action, contentLength: v.contentLength }));
+      .map((v) => ({ action: v.action, contentLength: v.contentLength, ...(v.retention ? { retention: v.retention } : {}) }));
+  }
+
+  /** every stored version of a bucket (name, id, SHA-1, retention), for before/after comparisons */
+  allVersions(bucketName: string): { fileName: string; fileId: string; action: string; contentSha1: string | null; retention?: FileRetention }[] {
+    const bucketId = this.#buckets.get(bucketName)?.bucketId;
+    return this.#sorted().filter((v) => v.bucketId === bucketId)
+      .map((v) => ({ fileName: v.fileName, fileId: v.fileId, action: v.action, contentSha1: v.contentSha1, ...(v.retention ? { retention: v.retention } : {}) }));
   }
 
   /** unfinished large files (started, neither finished nor cancelled) */
@@ -242,20 +263,45 @@ export class B2ProtocolTestServer {
     }
     const buckets = [...this.#buckets.values()].filter((b) =>
       (body.bucketName === undefined || b.bucketName === body.bucketName) && (body.bucketId === undefined || b.bucketId === body.bucketId));
-    return { buckets: buckets.map((b) => ({ accountId: 'testaccount01', ...b, bucketType: 'allPrivate', bucketInfo: {}, lifecycleRules: [], revision: 1 })) };
+    const mayRead = (key.capabilities ?? ALL_CAPABILITIES).includes('readBucketRetentions');
+    return {
+      buckets: buckets.map((b) => ({
+        accountId: 'testaccount01', ...b, bucketType: 'allPrivate', bucketInfo: {}, lifecycleRules: [], revision: 1,
+        fileLockConfiguration: mayRead
+          ? { isClientAuthorizedToRead: true, value: { isFileLockEnabled: this.#fileLock(b.bucketId), defaultRetention: { mode: null, period: null } } }
+          : { isClientAuthorizedToRead: false, value: null },
+      })),
+    };
   }
 
-  #newUploadUrl(target: { bucketId?: string; fileId?: string }, api: string): { uploadUrl: string; authorizationToken: string } {
+  #fileLock(bucketId: string): boolean {
+    const name = this.#bucketById(bucketId).bucketName;
+    return (this.#options.fileLockBuckets ?? []).includes(name);
+  }
+
+  /** A requested retention, checked as the docs state: capability, a bucket with file lock, mode, a future time. */
+  #retention(key: TestKey, bucketId: string, mode: unknown, until: unknown): FileRetention | undefined {
+    if (mode === undefined && until === undefined) return undefined;
+    this.#require(key, 'writeFileRetentions');
+    if (!this.#fileLock(bucketId)) throw new B2Failure(400, 'bad_request', 'file lock is not enabled on this bucket');
+    if (mode !== 'governance' && mode !== 'compliance') throw new B2Failure(400, 'bad_request', `retention mode must be governance or compliance, not ${String(mode)}`);
+    const ms = typeof until === 'number' ? until : typeof until === 'string' && /^\d+$/.test(until) ? Number(until) : NaN;
+    if (!Number.isSafeInteger(ms)) throw new B2Failure(400, 'bad_request', 'retainUntilTimestamp must be milliseconds since the epoch');
+    if (ms <= Date.now()) throw new B2Failure(400, 'bad_request', 'retainUntilTimestamp must be in the future');
+    return { mode, retainUntilTimestamp: ms };
+  }
+
+  #newUploadUrl(target: { bucketId?: string; fileId?: string }, api: string, key: TestKey): { uploadUrl: string; authorizationToken: string } {
     const id = randomBytes(8).toString('hex');
     const token = `upload_${randomBytes(12).toString('hex')}`;
-    this.#uploadUrls.set(id, { ...target, token, busy: false, failed: false, expired: false });
+    this.#uploadUrls.set(id, { ...target, token, busy: false, failed: false, expired: false, key });
     return { uploadUrl: `${this.#url}${API}${api}/${target.bucketId ?? target.fileId}/${id}`, authorizationToken: token };
   }
 
   #getUploadUrl(key: TestKey, body: Record<string, unknown>): unknown {
     const bucket = this.#bucketById(body.bucketId);
     this.#require(key, 'writeFiles', bucket.bucketId);
-    return { bucketId: bucket.bucketId, ...this.#newUploadUrl({ bucketId: bucket.bucketId }, 'b2_upload_file') };
+    return { bucketId: bucket.bucketId, ...this.#newUploadUrl({ bucketId: bucket.bucketId }, 'b2_upload_file', key) };
   }
 
   #startLargeFile(key: TestKey, body: Record<string, unknown>): unknown {
@@ -263,9 +309,11 @@ export class B2ProtocolTestServer {
     this.#require(key, 'writeFiles', bucket.bucketId);
     if (typeof body.contentType !== 'string') throw new B2Failure(400, 'bad_request', 'contentType is required');
     const fileName = checkFileName(body.fileName);
+    const requested = body.fileRetention as { mode?: unknown; retainUntilTimestamp?: unknown } | undefined;
+    const retention = requested === undefined ? undefined : this.#retention(key, bucket.bucketId, requested.mode, requested.retainUntilTimestamp);
     const version: FileVersion = {
       fileId: this.#newFileId(), fileName, bucketId: bucket.bucketId, action: 'start', contentLength: 0, contentSha1: 'none',
-      contentType: body.contentType, uploadTimestamp: Date.now(), parts: new Map(),
+      contentType: body.contentType, uploadTimestamp: Date.now(), parts: new Map(), ...(retention ? { retention } : {}),
     };
     this.#versions.push(version);
     return fileJson(version);
@@ -280,7 +328,7 @@ export class B2ProtocolTestServer {
   #getUploadPartUrl(key: TestKey, body: Record<string, unknown>): unknown {
     const file = this.#largeFile(body.fileId);
     this.#require(key, 'writeFiles', file.bucketId);
-    return { fileId: file.fileId, ...this.#newUploadUrl({ fileId: file.fileId }, 'b2_upload_part') };
+    return { fileId: file.fileId, ...this.#newUploadUrl({ fileId: file.fileId }, 'b2_upload_part', key) };
   }
 
   async #finishLargeFile(key: TestKey, body: Record<string, unknown>): Promise<unknown> {
@@ -354,15 +402,26 @@ export class B2ProtocolTestServer {
     }
     const page = candidates.slice(0, limit);
     const next = candidates[limit];
+    const readRetention = (key.capabilities ?? ALL_CAPABILITIES).includes('readFileRetentions');
+    const json = (v: FileVersion) => ({
+      ...fileJson(v),
+      fileRetention: readRetention
+        ? { isClientAuthorizedToRead: true, value: v.retention ? { mode: v.retention.mode, retainUntilTimestamp: v.retention.retainUntilTimestamp } : { mode: null, retainUntilTimestamp: null } }
+        : { isClientAuthorizedToRead: false, value: null },
+    });
     return allVersions
-      ? { files: page.map(fileJson), nextFileName: next?.fileName ?? null, nextFileId: next?.fileId ?? null }
-      : { files: page.map(fileJson), nextFileName: next?.fileName ?? null };
+      ? { files: page.map(json), nextFileName: next?.fileName ?? null, nextFileId: next?.fileId ?? null }
+      : { files: page.map(json), nextFileName: next?.fileName ?? null };
   }
 
   async #deleteFileVersion(key: TestKey, body: Record<string, unknown>): Promise<unknown> {
     const version = this.#versions.find((v) => v.fileId === body.fileId && v.action !== 'start');
     if (!version || version.fileName !== body.fileName) throw new B2Failure(400, 'file_not_present', `File not present: ${String(body.fileName)} ${String(body.fileId)}`);
     this.#require(key, 'deleteFiles', version.bucketId);
+    if (version.retention && version.retention.retainUntilTimestamp > Date.now()) {
+      const bypass = version.retention.mode === 'governance' && body.bypassGovernance === true && (key.capabilities ?? ALL_CAPABILITIES).includes('bypassGovernance');
+      if (!bypass) throw new B2Failure(401, 'access_denied', `file ${version.fileName} is under ${version.retention.mode} retention until ${new Date(version.retention.retainUntilTimestamp).toISOString()}`);
+    }
     this.#versions.splice(this.#versions.indexOf(version), 1);
     if (version.path) await rm(version.path, { force: true });
     return { fileId: version.fileId, fileName: version.fileName };
@@ -424,12 +483,16 @@ export class B2ProtocolTestServer {
     if (!atEnd && !/^[0-9a-f]{40}$/.test(sha1Header)) throw await drained(req, new B2Failure(400, 'bad_request', 'X-Bz-Content-Sha1 must be 40 hex digits or hex_digits_at_end'));
     let fileName = '';
     let partNumber = 0;
+    let retention: FileRetention | undefined;
     if (api === 'b2_upload_file') {
       if (!req.headers['content-type']) throw await drained(req, new B2Failure(400, 'bad_request', 'Content-Type is required'));
       const raw = req.headers['x-bz-file-name'];
       if (typeof raw !== 'string') throw await drained(req, new B2Failure(400, 'bad_request', 'X-Bz-File-Name is required'));
       try {
         fileName = checkFileName(decodeB2(raw));
+        const mode = req.headers['x-bz-file-retention-mode'];
+        const until = req.headers['x-bz-file-retention-retain-until-timestamp'];
+        retention = this.#retention(slot.key, slot.bucketId!, mode, until);
       } catch (err) {
         throw await drained(req, err as B2Failure);
       }
@@ -484,6 +547,7 @@ export class B2ProtocolTestServer {
     const version: FileVersion = {
       fileId: this.#newFileId(), fileName, bucketId: slot.bucketId!, action: 'upload', contentLength: size, contentSha1: digest,
       contentType: String(req.headers['content-type']), uploadTimestamp: Math.max(Date.now(), (newest?.uploadTimestamp ?? 0) + 1), path,
+      ...(retention ? { retention } : {}),
     };
     this.#versions.push(version);
     return fileJson(version);

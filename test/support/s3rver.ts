@@ -28,10 +28,14 @@ interface S3rverInstance {
 type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
 interface Account { createKeyPair(id: string, secret: string): void; revokeAccessKey(id: string): void }
 
-export interface RecordedRequest { method: string; path: string; query: string[]; status: number }
+export interface RecordedRequest {
+  method: string; path: string; query: string[]; status: number;
+  /** the request's headers but Authorization, lowercase names */
+  headers: Record<string, string>;
+}
 
 /** A fault for one request: an S3 error code to answer with, or 'drop' to cut the connection. */
-export type Fault = 'drop' | 'ServiceUnavailable' | 'InternalError' | 'SlowDown' | undefined;
+export type Fault = 'drop' | 'ServiceUnavailable' | 'InternalError' | 'SlowDown' | 'AccessDenied' | undefined;
 
 export interface S3Server {
   /** http://127.0.0.1:PORT */
@@ -66,7 +70,9 @@ export async function startS3rver(buckets: string[] = ['lifeboat-test']): Promis
   const requests: RecordedRequest[] = [];
   // first in the chain, so it sees requests that later middleware refuses
   server.middleware.unshift(async (ctx, next) => {
-    const entry: RecordedRequest = { method: ctx.method, path: ctx.path, query: Object.keys(ctx.query), status: 0 };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ctx.req.headers)) if (k !== 'authorization' && v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    const entry: RecordedRequest = { method: ctx.method, path: ctx.path, query: Object.keys(ctx.query), status: 0, headers };
     requests.push(entry);
     try {
       if (!signatureMatches(ctx, accessKeyId, secretAccessKey)) {

@@ -5,7 +5,7 @@
 // machine's accounts are never changed.
 import { accepts, freePort } from './ports.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +33,11 @@ export interface SshServerOptions {
   rootPassword?: string;
   /** sftp-server's command-line flags, e.g. ["-P", "posix-rename,fsync"] to deny requests */
   sftpServerFlags?: string[];
+  /**
+   * accounts that exist only for this sshd (a passwd file bind-mounted in its own mount namespace, as
+   * for rootPassword): they log in with the generated client key and get `ForceCommand` (Match User)
+   */
+  users?: { name: string; uid: number; home: string; forceCommand: string }[];
 }
 
 export function keygen(path: string, type = 'ed25519', passphrase = ''): void {
@@ -55,6 +60,11 @@ export async function startSshd(options: SshServerOptions = {}): Promise<SshServ
   keygen(hostKey);
   keygen(clientKey);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`), { mode: 0o600 });
+  // sshd reads authorized_keys as the user logging in: test accounts need to reach it
+  if (options.users?.length) {
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'authorized_keys'), 0o644);
+  }
   const hostKeyLine = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
 
   for (let attempt = 0; ; attempt++) {
@@ -74,15 +84,26 @@ export async function startSshd(options: SshServerOptions = {}): Promise<SshServ
       'MaxStartups 100',
       'MaxSessions 100',
       ['Subsystem sftp /usr/lib/openssh/sftp-server', ...(options.sftpServerFlags ?? [])].join(' '),
+      ...(options.users ?? []).flatMap((u) => [`Match User ${u.name}`, `  ForceCommand ${u.forceCommand}`]),
       '',
     ].join('\n'));
     let child: ChildProcess;
     const sshdArgs = ['-D', '-e', '-f', config];
+    const binds: [string, string][] = [];
     if (options.rootPassword) {
       const shadow = join(dir, 'shadow');
       writeFileSync(shadow, `root:${shadowHash(options.rootPassword)}:19000:0:99999:7:::\n`, { mode: 0o600 });
+      binds.push([shadow, '/etc/shadow']);
+    }
+    if (options.users?.length) {
+      const passwd = join(dir, 'passwd');
+      writeFileSync(passwd, readFileSync('/etc/passwd', 'utf8') + options.users.map((u) => `${u.name}:x:${u.uid}:${u.uid}:lifeboat test:${u.home}:/bin/sh\n`).join(''), { mode: 0o644 });
+      binds.push([passwd, '/etc/passwd']);
+    }
+    if (binds.length > 0) {
+      const script = binds.map((_, i) => `mount --bind "$${2 * i + 1}" "$${2 * i + 2}"`).join(' && ');
       child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
-        'mount --bind "$1" /etc/shadow && shift && exec "$@"', 'sh', shadow, SSHD, ...sshdArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+        `${script} && shift ${2 * binds.length} && exec "$@"`, 'sh', ...binds.flat(), SSHD, ...sshdArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     } else {
       child = spawn(SSHD, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     }

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { Backend, OperationOptions, PutSource } from '../types.js';
+import type { Backend, OperationOptions, ProtectionFacts, PutSource } from '../types.js';
+import { retainUntil, type ObjectLockSetting } from '../object-lock.js';
 import { BackendError } from '../errors.js';
 import { B2ApiError, toBackendError } from './b2-error.js';
 import { checkName, encodeFileName } from './names.js';
@@ -18,10 +19,25 @@ export interface B2Target {
   folder: string;
   /** --b2-hide-files: delete hides instead */
   hideFiles: boolean;
+  /** OBJECT_LOCK: every upload carries a file retention */
+  objectLock?: ObjectLockSetting;
   displayUrl: string;
 }
 
-interface FileEntry { fileName: string; fileId: string; action: string; contentLength: number }
+interface FileEntry {
+  fileName: string; fileId: string; action: string; contentLength: number;
+  /** present when the key has readFileRetentions (B2's file lock) */
+  fileRetention?: { isClientAuthorizedToRead?: boolean; value?: { mode?: string | null; retainUntilTimestamp?: number | null } | null };
+}
+
+interface BucketEntry {
+  bucketId: string; bucketName: string;
+  lifecycleRules?: { fileNamePrefix?: string; daysFromHidingToDeleting?: number | null; daysFromUploadingToHiding?: number | null }[];
+  fileLockConfiguration?: {
+    isClientAuthorizedToRead?: boolean;
+    value?: { isFileLockEnabled?: boolean; defaultRetention?: { mode?: string | null; period?: { duration?: number; unit?: string } | null } | null } | null;
+  };
+}
 
 export class B2Backend implements Backend {
   readonly displayUrl: string;
@@ -62,8 +78,10 @@ export class B2Backend implements Backend {
     checkName(name);
     const bucketId = await this.#requireBucket();
     this.#uploadUrls ??= new UploadUrlPool((signal) => this.#session.call('b2_get_upload_url', { bucketId }, signal));
+    const lock = this.#target.objectLock;
     await upload({
       session: this.#session, bucketId, fileName: this.#target.folder + name, source, pool: this.#uploadUrls, signal: options.signal,
+      ...(lock ? { retention: { mode: lock.mode, retainUntilTimestamp: retainUntil(lock).getTime() } } : {}),
     });
   }
 
@@ -92,12 +110,6 @@ export class B2Backend implements Backend {
     if (names.length === 0) return;
     const bucketId = await this.#bucket();
     if (bucketId === null) return;
-    const auth = await this.#session.authorization();
-    if (!this.#target.hideFiles && !auth.capabilities.includes('deleteFiles')) {
-      throw new BackendError('auth', `the B2 application key may not delete files in ${this.#target.bucketName}`, {
-        hint: 'purge and cleanup need a key with the deleteFiles capability (or --b2-hide-files with writeFiles)',
-      });
-    }
     for (const name of names) {
       const fileName = this.#target.folder + name;
       if (this.#target.hideFiles) await this.#hide(bucketId, fileName, options.signal);
@@ -106,6 +118,52 @@ export class B2Backend implements Backend {
   }
 
   async close(): Promise<void> {}
+
+  /** The key's capabilities (b2_authorize_account) and the bucket's file lock and lifecycle rules. */
+  async protection(options: OperationOptions = {}): Promise<ProtectionFacts> {
+    const auth = await this.#session.authorization();
+    const facts: ProtectionFacts = { mayDelete: auth.capabilities.includes('deleteFiles'), keepsVersions: true, notes: [] };
+    facts.notes.push(`the B2 key's capabilities: ${auth.capabilities.join(', ') || 'none'}`);
+    if (auth.capabilities.includes('bypassGovernance')) facts.notes.push('the key has bypassGovernance: it may delete files under governance-mode lock');
+    if (auth.capabilities.includes('writeBuckets')) facts.notes.push('the key has writeBuckets: it may change the bucket\'s lifecycle rules and default retention');
+    if (!auth.capabilities.includes('listBuckets')) return facts;
+    const answer = await this.#session.call<{ buckets: BucketEntry[] }>('b2_list_buckets', { accountId: auth.accountId, bucketName: this.#target.bucketName }, options.signal);
+    const bucket = answer.buckets.find((b) => b.bucketName === this.#target.bucketName);
+    if (!bucket) return facts;
+    const lock = bucket.fileLockConfiguration;
+    if (lock?.isClientAuthorizedToRead === true && lock.value) {
+      facts.lockEnabled = lock.value.isFileLockEnabled === true;
+      const d = lock.value.defaultRetention;
+      if (d?.mode && d.period?.duration) facts.defaultRetention = `${d.mode}, ${d.period.duration} ${d.period.unit ?? 'days'}`;
+    }
+    for (const rule of bucket.lifecycleRules ?? []) {
+      if (!this.#target.folder.startsWith(rule.fileNamePrefix ?? '') && !(rule.fileNamePrefix ?? '').startsWith(this.#target.folder)) continue;
+      if (rule.daysFromHidingToDeleting) facts.notes.push(`a lifecycle rule deletes hidden files ${rule.daysFromHidingToDeleting} days after they are hidden`);
+      if (rule.daysFromUploadingToHiding) facts.notes.push(`a lifecycle rule hides files ${rule.daysFromUploadingToHiding} days after upload: it would hide backups still needed`);
+    }
+    return facts;
+  }
+
+  /** The latest retain-until date over the name's versions (a delete must remove them all). */
+  async lockedUntil(name: string, options: OperationOptions = {}): Promise<Date | null | undefined> {
+    checkName(name);
+    const bucketId = await this.#bucket();
+    if (bucketId === null) return null;
+    const auth = await this.#session.authorization();
+    if (!auth.capabilities.includes('readFileRetentions')) return undefined;
+    const fileName = this.#target.folder + name;
+    const page: { files: FileEntry[] } = await this.#session.call('b2_list_file_versions', {
+      bucketId, prefix: fileName, startFileName: fileName, maxFileCount: 100,
+    }, options.signal);
+    let latest: number | null = null;
+    for (const file of page.files) {
+      if (file.fileName !== fileName) continue;
+      if (file.fileRetention?.isClientAuthorizedToRead === false) return undefined;
+      const until = file.fileRetention?.value?.retainUntilTimestamp;
+      if (file.fileRetention?.value?.mode && typeof until === 'number' && (latest === null || until > latest)) latest = until;
+    }
+    return latest === null || latest <= Date.now() ? null : new Date(latest);
+  }
 
   async #hide(bucketId: string, fileName: string, signal?: AbortSignal): Promise<void> {
     try {
@@ -134,7 +192,20 @@ export class B2Backend implements Backend {
       try {
         await this.#session.call('b2_delete_file_version', { fileName, fileId: version.fileId }, signal);
       } catch (err) {
-        if (((err as BackendError).cause as B2ApiError | undefined)?.code !== 'file_not_present') throw err;
+        const cause = (err as BackendError).cause as B2ApiError | undefined;
+        if (cause?.code === 'file_not_present') continue;
+        // B2 itself refuses (the key's capabilities are its word, not ours): one clear line
+        if (cause?.status === 401 && cause.code === 'unauthorized') {
+          throw new BackendError('auth', `the B2 application key may not delete files in ${this.#target.bucketName}`, {
+            cause: err, hint: 'purge and cleanup need a key with the deleteFiles capability (or --b2-hide-files with writeFiles): LIFEBOAT_PURGE_USER and LIFEBOAT_PURGE_PASS give them one (docs/hardening.md)',
+          });
+        }
+        if (cause?.status === 401 && cause.code === 'access_denied') {
+          throw new BackendError('auth', `B2 refused to delete ${fileName}: ${cause.message.replace(/^B2 \S+: /, '')}`, {
+            cause: err, hint: 'a file under object lock (file retention) cannot be deleted before its retain-until date',
+          });
+        }
+        throw err;
       }
     }
   }

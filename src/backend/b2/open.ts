@@ -7,6 +7,7 @@ import { BackendError } from '../errors.js';
 import type { BackendOpener } from '../registry.js';
 import { B2Backend } from './b2-backend.js';
 import { folderOf } from './names.js';
+import { objectLockFrom } from '../object-lock.js';
 import { B2Session, DEFAULT_API_URL } from './session.js';
 
 export const open: BackendOpener = async (url, context) => {
@@ -30,6 +31,7 @@ export const open: BackendOpener = async (url, context) => {
     bucketName,
     folder,
     hideFiles: context.options.get('b2-hide-files') === true,
+    objectLock: objectLockFrom(context.env),
     displayUrl: `b2://${url.user}@${bucketName}/${folder}`,
   });
 };

@@ -68,6 +68,8 @@ export interface UploadRequest {
   source: PutSource;
   pool: UploadUrlPool;
   signal?: AbortSignal;
+  /** object lock: the file's retention, as B2's file lock takes it (needs writeFileRetentions) */
+  retention?: { mode: 'governance' | 'compliance'; retainUntilTimestamp: number };
 }
 
 export async function upload(request: UploadRequest): Promise<void> {
@@ -88,6 +90,10 @@ async function uploadSmall(request: UploadRequest, cursor: SourceCursor): Promis
     Authorization: slot.authorizationToken,
     'X-Bz-File-Name': encodeFileName(request.fileName),
     'Content-Type': 'application/octet-stream',
+    ...(request.retention ? {
+      'X-Bz-File-Retention-Mode': request.retention.mode,
+      'X-Bz-File-Retention-Retain-Until-Timestamp': String(request.retention.retainUntilTimestamp),
+    } : {}),
   }, 0, source.size, { hex: '' }, signal)), { signal, renewToken: false, what: `uploading ${request.fileName}` });
 }
 
@@ -95,6 +101,7 @@ async function uploadLarge(request: UploadRequest, cursor: SourceCursor, partSiz
   const { session, bucketId, fileName, source, signal } = request;
   const started = await session.call<{ fileId: string }>('b2_start_large_file', {
     bucketId, fileName, contentType: 'application/octet-stream',
+    ...(request.retention ? { fileRetention: request.retention } : {}),
   }, signal);
   const fileId = started.fileId;
   try {

@@ -94,6 +94,20 @@ export class FileBackend implements Backend {
     if (names.length > 0) await syncDirectory(this.#dir);
   }
 
+  /** opened read-write without truncation and closed again: nothing is written */
+  async writableInPlace(name: string, _options: OperationOptions = {}): Promise<boolean | undefined> {
+    checkName(name);
+    try {
+      await (await open(join(this.#dir, name), 'r+')).close();
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return false;
+      if (code === 'ENOENT') return undefined;
+      throw classify(err, join(this.#dir, name));
+    }
+  }
+
   async close(): Promise<void> {}
 }
 

@@ -66,6 +66,9 @@ export function classifyS3Error(err: unknown, context: ClassifyContext): Backend
     return make('no-space', described, 'the storage account is full: raise its cap or free space');
   }
   if (code === 'RequestTimeTooSkewed') return make('auth', described, 'this machine\'s clock is off: sync it (NTP), then run again');
+  if (code === 'AccessDenied' && context.operation === 'delete') {
+    return make('auth', described, `these credentials may not delete (or the object is under Object Lock): purge and cleanup need s3:DeleteObject; give them other credentials with LIFEBOAT_PURGE_AWS_ACCESS_KEY_ID and LIFEBOAT_PURGE_AWS_SECRET_ACCESS_KEY (docs/hardening.md)`);
+  }
   if (authCodes.has(code) || status === 401 || status === 403) {
     return make('auth', described, `check the key (from ${context.credentialSource}) and its permissions on bucket "${context.bucket}"`);
   }

@@ -2,6 +2,7 @@
 // memory stays at partSize × concurrency), completed only when every part is in. Any failure or an
 // abort waits for the parts still in flight, then aborts the upload, as AWS advises, so no part is
 // stored after the abort and nothing becomes visible.
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand,
@@ -18,6 +19,8 @@ export interface MultipartRequest {
   partSize: number;
   concurrency: number;
   signal: AbortSignal;
+  /** send each part's Content-MD5 (S3 requires an integrity header when the object gets a retention) */
+  partMd5?: boolean;
 }
 
 export async function uploadMultipart(request: MultipartRequest): Promise<void> {
@@ -36,7 +39,10 @@ export async function uploadMultipart(request: MultipartRequest): Promise<void> 
       signal.throwIfAborted();
       const PartNumber = ++partNumber;
       const sent: Promise<void> = partClient
-        .send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: part, ContentLength: part.length }), { abortSignal: signal })
+        .send(new UploadPartCommand({
+          Bucket, Key, UploadId, PartNumber, Body: part, ContentLength: part.length,
+          ...(request.partMd5 ? { ContentMD5: createHash('md5').update(part).digest('base64') } : {}),
+        }), { abortSignal: signal })
         .then((result) => { completed.push({ PartNumber, ETag: result.ETag }); })
         .catch((err: unknown) => { failure ??= err; })
         .finally(() => { inFlight.delete(sent); });

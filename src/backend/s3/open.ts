@@ -7,6 +7,7 @@ import { parseS3Location } from './location.js';
 import { uploadSettings } from './upload-settings.js';
 import { chooseCredentials } from './credentials.js';
 import { S3Backend } from './s3-backend.js';
+import { objectLockFrom } from '../object-lock.js';
 
 const DEFAULT_REGION = 'us-east-1';
 const PART_ATTEMPTS = 3;
@@ -48,5 +49,6 @@ export const open: BackendOpener = async (url, context) => {
     endpointLabel: location.endpoint ?? `AWS S3 (${region})`,
     credentialSource: chosen.source,
     secrets,
+    objectLock: objectLockFrom(context.env),
   });
 };

@@ -3,11 +3,14 @@
 // as a multipart upload that is aborted on any failure, so an interrupted upload is never visible.
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  DeleteObjectCommand, GetBucketVersioningCommand, GetObjectCommand, GetObjectLockConfigurationCommand, GetObjectRetentionCommand,
+  HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Backend, OperationOptions, PutSource } from '../types.js';
+import type { Backend, OperationOptions, ProtectionFacts, PutSource } from '../types.js';
+import { retainUntil, type ObjectLockSetting } from '../object-lock.js';
 import { BackendError } from '../errors.js';
 import { classifyS3Error, type ClassifyContext } from './classify.js';
 import { ExactLength } from './exact-length.js';
@@ -27,6 +30,8 @@ export interface S3BackendConfig {
   endpointLabel: string;
   credentialSource: string;
   secrets: readonly string[];
+  /** OBJECT_LOCK: every object is put with x-amz-object-lock-mode and -retain-until-date */
+  objectLock?: ObjectLockSetting;
 }
 
 export class S3Backend implements Backend {
@@ -59,7 +64,14 @@ export class S3Backend implements Backend {
     checkName(name);
     const { client, partClient, location, upload } = this.#config;
     const Key = location.keyPrefix + name;
-    const params = { Bucket: location.bucket, Key, StorageClass: upload.storageClass(name), ...upload.encryption };
+    const lock = this.#config.objectLock;
+    const params = {
+      Bucket: location.bucket, Key, StorageClass: upload.storageClass(name), ...upload.encryption,
+      // S3 takes a retention only with an integrity header (Content-MD5 here, per part for multipart)
+      ...(lock ? { ObjectLockMode: lock.mode === 'compliance' ? 'COMPLIANCE' as const : 'GOVERNANCE' as const, ObjectLockRetainUntilDate: retainUntil(lock) } : {}),
+    };
+    // object lock needs the body's MD5 before the request: one extra read of the (local) source
+    const contentMd5 = lock && source.size <= partSizeFor(source.size, upload.partSize) ? await md5Of(source) : undefined;
     // one controller for the whole put: the caller's abort and a failing source both stop the request
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal?.reason);
@@ -82,9 +94,9 @@ export class S3Backend implements Backend {
       const partSize = partSizeFor(source.size, upload.partSize);
       if (source.size <= partSize) {
         // streamed as it comes, with its length announced
-        await client.send(new PutObjectCommand({ ...params, Body: counted, ContentLength: source.size }), { abortSignal: controller.signal });
+        await client.send(new PutObjectCommand({ ...params, Body: counted, ContentLength: source.size, ...(contentMd5 ? { ContentMD5: contentMd5 } : {}) }), { abortSignal: controller.signal });
       } else {
-        await uploadMultipart({ client, partClient, params, body: counted, partSize, concurrency: upload.partConcurrency, signal: controller.signal });
+        await uploadMultipart({ client, partClient, params, body: counted, partSize, concurrency: upload.partConcurrency, signal: controller.signal, partMd5: lock !== undefined });
       }
       await feeding;
       if (sourceError !== undefined) throw sourceError;
@@ -145,6 +157,47 @@ export class S3Backend implements Backend {
     }
   }
 
+  /** The bucket's Object Lock configuration and versioning, where the server answers them. */
+  async protection(options: OperationOptions = {}): Promise<ProtectionFacts> {
+    const { client, location } = this.#config;
+    const facts: ProtectionFacts = { notes: [] };
+    try {
+      const answer = await client.send(new GetObjectLockConfigurationCommand({ Bucket: location.bucket }), { abortSignal: options.signal });
+      const config = answer.ObjectLockConfiguration;
+      facts.lockEnabled = config?.ObjectLockEnabled === 'Enabled';
+      const d = config?.Rule?.DefaultRetention;
+      if (d?.Mode) facts.defaultRetention = `${d.Mode.toLowerCase()}, ${d.Days !== undefined ? `${d.Days} days` : `${d.Years} years`}`;
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'ObjectLockConfigurationNotFoundError') facts.lockEnabled = false;
+      else facts.notes.push(`the server did not tell its Object Lock configuration (${name})`);
+    }
+    try {
+      const answer = await client.send(new GetBucketVersioningCommand({ Bucket: location.bucket }), { abortSignal: options.signal });
+      facts.keepsVersions = answer.Status === 'Enabled';
+    } catch (err) {
+      facts.notes.push(`the server did not tell whether versioning is on (${(err as Error).name})`);
+    }
+    return facts;
+  }
+
+  /** GetObjectRetention: the object's retain-until date. */
+  async lockedUntil(name: string, options: OperationOptions = {}): Promise<Date | null | undefined> {
+    checkName(name);
+    const { client, location } = this.#config;
+    try {
+      const answer = await client.send(new GetObjectRetentionCommand({ Bucket: location.bucket, Key: location.keyPrefix + name }), { abortSignal: options.signal });
+      const until = answer.Retention?.RetainUntilDate;
+      if (!answer.Retention?.Mode || !until) return null;
+      return until.getTime() > Date.now() ? until : null;
+    } catch (err) {
+      const code = (err as Error).name;
+      if (code === 'NoSuchObjectLockConfiguration' || code === 'ObjectLockConfigurationNotFoundError' || code === 'NoSuchKey') return null;
+      if (options.signal?.aborted) throw err;
+      return undefined;
+    }
+  }
+
   async close(): Promise<void> {
     this.#config.client.destroy();
     this.#config.partClient.destroy();
@@ -161,6 +214,12 @@ export class S3Backend implements Backend {
     };
     return classifyS3Error(err, context);
   }
+}
+
+async function md5Of(source: PutSource): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of source.open()) hash.update(chunk as Buffer);
+  return hash.digest('base64');
 }
 
 function checkName(name: string): void {

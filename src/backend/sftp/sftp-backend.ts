@@ -184,9 +184,32 @@ export class SftpBackend implements Backend {
     for (const name of names) {
       const path = this.#path(name);
       await call((cb) => sftp.unlink(path, cb)).catch((err) => {
-        if (sftpStatus(err) !== SftpStatus.noSuchFile) throw classifySftpError(err, `delete ${path}`);
+        if (sftpStatus(err) === SftpStatus.noSuchFile) return;
+        if (sftpStatus(err) === SftpStatus.permissionDenied) {
+          throw new BackendError('auth', `delete ${path}: permission denied by the server`, {
+            cause: err, hint: 'this account may not delete (an append-only account?): purge and cleanup need one that may; a second profile, or LIFEBOAT_PURGE_USER (docs/hardening.md)',
+          });
+        }
+        throw classifySftpError(err, `delete ${path}`);
       });
     }
+  }
+
+  writableInPlace(name: string, _options: OperationOptions = {}): Promise<boolean | undefined> {
+    return this.#busy(async () => {
+      checkName(name);
+      const sftp = await this.#sftp();
+      try {
+        // read-write without truncation: opened and closed, nothing written
+        const handle = await call<Buffer>((cb) => sftp.open(this.#path(name), 'r+', cb));
+        await call((cb) => sftp.close(handle, cb)).catch(() => undefined);
+        return true;
+      } catch (err) {
+        if (sftpStatus(err) === SftpStatus.permissionDenied) return false;
+        if (sftpStatus(err) === SftpStatus.noSuchFile) return undefined;
+        throw classifySftpError(err, `open ${this.#path(name)} for writing`);
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -309,8 +332,11 @@ async function syncHandle(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
 }
 
 /**
- * posix-rename@openssh.com replaces the target in one step; plain SFTP rename refuses an existing
- * target. A server may lack the extension, or list it and refuse it (sftp-server -P posix-rename).
+ * posix-rename@openssh.com replaces the target in one step. A server may lack the extension, or list
+ * it and refuse it (an append-only account: sftp-server -P posix-rename,remove). Then plain SFTP
+ * rename, which OpenSSH never lets replace an existing file: a new name needs no more rights than
+ * that. Only when the name exists already is the old file removed first (for a moment neither name
+ * exists), where the account may remove files; backups never put a name that exists.
  */
 async function renameOver(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
   try {
@@ -321,9 +347,29 @@ async function renameOver(sftp: SFTPWrapper, from: string, to: string): Promise<
     const refused = status === SftpStatus.unsupported || status === SftpStatus.permissionDenied;
     if (!refused && !/does not support/.test((err as Error).message)) throw err;
   }
-  // without it the old file must go first: for a moment neither name exists
+  try {
+    await call((cb) => sftp.rename(from, to, cb));
+    return;
+  } catch (err) {
+    if (!(await exists(sftp, to))) throw err;
+  }
   await call((cb) => sftp.unlink(to, cb)).catch((err) => {
-    if (sftpStatus(err) !== SftpStatus.noSuchFile) throw err;
+    if (sftpStatus(err) === SftpStatus.noSuchFile) return;
+    if (sftpStatus(err) === SftpStatus.permissionDenied) {
+      throw new BackendError('auth', `${to} exists already and this account may not replace it`, {
+        cause: err, hint: 'an append-only account never replaces a stored file; backups use new names each run',
+      });
+    }
+    throw err;
   });
   await call((cb) => sftp.rename(from, to, cb));
+}
+
+async function exists(sftp: SFTPWrapper, path: string): Promise<boolean> {
+  try {
+    await call((cb) => sftp.lstat(path, cb));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -76,6 +76,8 @@ Options:
   --s3-endpoint-url URL, --s3-region-name R, --s3-use-ia, ... ; --ssh-options "-oIdentityFile=..."
   --ssl-cacert-file F, --ssl-no-check-certificate; --azure-blob-tier T; --b2-hide-files
                              backend options as duplicity 0.8 takes them (docs/backends.md)
+  LIFEBOAT_OBJECT_LOCK=governance|compliance:SECONDS (environment): every upload to s3 or b2 is
+                             locked that long (S3 Object Lock, B2 file lock; docs/hardening.md)
 
 File selection (backup and verify; ignored on restore), as duplicity 0.8: rules are tried in order and
 the first that matches decides; nothing matched: included. Globs match the absolute path and must be

@@ -69,9 +69,15 @@ Lifeboat's own (not batch words; docs/unattended.md):
                     output to the profile's log, errors also to stderr; notifies (NOTIFY_*)
   check [--max-age 26h]   one line; exit 0 the last backup is recent, 1 it is older or missing
   cost [--json]     yearly storage cost from the retention, measured sizes and prices
+  audit             can an attacker on this server destroy the backups? one line a finding, a fix
+                    for each problem; exit 1 when there is one (docs/hardening.md)
 
 Batches: "_" runs the next command anyway, "+" only if the previous one succeeded, "-" only if it
 failed, "[...]" groups: e.g. pre+bkp_post, purge_purgeIncr_backup --force.
+
+purge, purgeFull, purgeIncr and cleanup use LIFEBOAT_PURGE_USER / LIFEBOAT_PURGE_PASS (and
+LIFEBOAT_PURGE_AWS_ACCESS_KEY_ID / _SECRET_ACCESS_KEY) from the environment instead of the
+profile's credentials when set, so the backup credentials need no right to delete.
 
 Options (after the command): --force, --preview (print the duplicity command lines, run
 nothing; passwords shown as ***), --disable-encryption, --from DEST_URL (status, list, verify,
@@ -212,6 +218,7 @@ const profileCommands: Record<string, () => Promise<ProfileCommand>> = {
   check: async () => (await import('./profile/check.js')).default,
   cost: async () => (await import('./profile/cost.js')).default,
   copy: async () => (await import('./profile/copy.js')).default,
+  audit: async () => (await import('./profile/audit.js')).default,
 };
 
 /** Finds, checks and sources the profile, in duply's order (specs/duply.md §2.2, §5). */
@@ -472,6 +479,7 @@ function create(argument: string, ctx: CommandContext): number {
     throw new ProfileError(`Couldn't create config '${paths.dir}': ${(err as Error).message}`, `check that ${createPlace(lookup)} is writable`, err);
   }
   ctx.out.result(`\nCongratulations. You just created the profile '${argument}'.\nThe initial config file has been created as '${paths.conf}'.\nYou should now adjust this config file to your needs.\n\n${importantNote}`);
+  ctx.out.result(`\nOnce TARGET is set, run "lifeboat ${argument} audit": it checks that an attacker on this server could not delete or overwrite the backups (use credentials that can write but not delete; docs/hardening.md).\n`);
   return 0;
 }
 

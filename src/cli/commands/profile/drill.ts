@@ -21,6 +21,7 @@ import { verifyAgainstSignatures, type VerifyResult } from '../../../drill/verif
 import { saveDrillRecord, type DrillRecord } from '../../../drill/history.js';
 import { checkDatabaseDumps, type DatabaseCheck } from '../../../drill/database-checks.js';
 import type { LoadedProfile, ProfileCommand } from '../profile.js';
+import { auditProfile } from '../../../audit/run-audit.js';
 
 function parse(args: string[]) {
   try {
@@ -98,17 +99,32 @@ export const drill: ProfileCommand = async (profile, ctx) => {
       return undefined;
     });
     await target.backend.close();
+    // the brief audit (no canary): its problems are warnings and leave the drill's result alone
+    const security = await briefAudit(profile);
     if (values.json) {
-      ctx.out.result(`${JSON.stringify({ ...record, restoreSeconds, throughputBytesPerSecond: Math.round(verified.bytes / Math.max(restoreSeconds, 0.001)), mismatchList: verified.mismatches, warnings: recoveryWarnings, recordName }, null, 2)}\n`);
+      ctx.out.result(`${JSON.stringify({ ...record, restoreSeconds, throughputBytesPerSecond: Math.round(verified.bytes / Math.max(restoreSeconds, 0.001)), mismatchList: verified.mismatches, warnings: recoveryWarnings, security, recordName }, null, 2)}\n`);
     } else {
       ctx.out.result(report(record, verified, databases, restoreSeconds, backupTime, values.from ? redactUrl(values.from) : undefined));
       for (const w of recoveryWarnings) out.warning(`WARNING: ${w}`);
+      for (const w of security) out.warning(`WARNING: security: ${w}`);
     }
     return ok ? 0 : 1;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 };
+
+/** The audit's problems without the canary probe (docs/hardening.md), as warning lines. */
+async function briefAudit(profile: LoadedProfile): Promise<string[]> {
+  try {
+    const findings = await auditProfile({ paths: profile.paths, settings: profile.settings, env: profile.conf.env, vars: profile.conf.vars }, { canary: false });
+    const problems = findings.filter((f) => f.level === 'problem').map((f) => `${f.text}${f.fix ? ` Fix: ${f.fix}` : ''}`);
+    if (problems.length > 0) problems.push(`"lifeboat ${profile.paths.name} audit" checks the credentials for real`);
+    return problems;
+  } catch (err) {
+    return [`the security audit could not run: ${(err as Error).message}`];
+  }
+}
 
 function report(record: DrillRecord, verified: VerifyResult, databases: DatabaseCheck[], restoreSeconds: number, backupTime: number, from?: string): string {
   const lines = [

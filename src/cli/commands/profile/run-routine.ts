@@ -14,7 +14,12 @@ import { notifySettings } from '../../../notify/settings.js';
 import { notifyEnd, notifyStart } from '../../../notify/send.js';
 import { TailBuffer } from '../../../notify/report.js';
 
-export function routineBatch(settings: { maxAge?: string; maxFullBackups?: string; maxFullsWithIncrs?: string }): string {
+/**
+ * ROUTINE_PURGE=no leaves the purges out: this server's credentials may not delete, and purge runs
+ * elsewhere with others (docs/hardening.md); MAX_AGE still sets OBJECT_LOCK's period.
+ */
+export function routineBatch(settings: { maxAge?: string; maxFullBackups?: string; maxFullsWithIncrs?: string }, routinePurge?: string): string {
+  if (routinePurge !== undefined && /^(no|false|0|off)$/i.test(routinePurge.trim())) return 'backup';
   return [settings.maxAge && 'purge', settings.maxFullBackups && 'purgeFull', settings.maxFullsWithIncrs && 'purgeIncr', 'backup']
     .filter(Boolean).join('_');
 }
@@ -28,7 +33,7 @@ const runRoutine: ProfileCommand = async (profile, ctx) => {
     errors.push(text);
     ctx.writeStderr(text);
   };
-  const batch = routineBatch(profile.settings);
+  const batch = routineBatch(profile.settings, profile.conf.vars.ROUTINE_PURGE);
   const started = new Date();
   log.write(`\n=== lifeboat ${profile.paths.name} run-routine (${batch} --force) started ${started.toISOString()} pid ${process.pid} ===\n`);
   await notifyStart(notify, toStderr);
