@@ -127,7 +127,7 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
   const previous = type === 'incremental' ? readSignatureChain(target, primary!.signatureChain) : undefined;
   await mkdir(options.tempdir, { recursive: true });
   const result = await runBackup({
-    source, backend: target.backend, names, previous, compress: options.compress,
+    source, backend: target.backend, names, previous, previousTime: type === 'incremental' ? previousEnd : undefined, compress: options.compress,
     encryptor: cipher ? () => cipher.encryptor() : undefined,
     volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
     dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,

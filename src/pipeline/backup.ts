@@ -33,6 +33,8 @@ export interface BackupRunOptions {
   names: BackupNames;
   /** the previous chain's signature state, oldest sigtar first; undefined for a full backup */
   previous?: AsyncIterable<SignatureStateEntry>;
+  /** when the previous backup of the chain started (seconds): see isUnchanged's racySince */
+  previousTime?: number;
   compress: boolean;
   /** encrypted volumes: a new OpenPGP encryptor per volume (the signature file stays gzipped for the cache) */
   encryptor?: () => Duplex;
@@ -103,7 +105,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       if (old && !old.done && compareIndex(old.value.entry.index, entry.index) === 0) {
         previous = old.value;
       }
-      if (previous && isUnchanged(entry, previous.entry, names)) {
+      if (previous && isUnchanged(entry, previous.entry, names, options.previousTime)) {
         stats.sourceFiles++;
         stats.sourceFileSize += statSize(entry);
         await nextOld();
@@ -246,13 +248,20 @@ export function* readChunks(fd: number, sizeHint: number): Generator<Buffer> {
   }
 }
 
-/** duplicity's change rule (§9.2): size and content are never compared, only metadata. */
-export function isUnchanged(now: Entry, before: Entry, names: NameDatabase): boolean {
+/**
+ * duplicity's change rule (§9.2): size and content are never compared, only metadata. Except, unlike
+ * duplicity, a regular file whose mtime is at or after `racySince` (when the previous backup started)
+ * counts as changed even with the same mtime: mtimes are stored in whole seconds, so a file written in
+ * the same second after the previous backup read it keeps its mtime, and would otherwise never be
+ * backed up again until its next change. Re-diffing it costs a read and a small delta.
+ */
+export function isUnchanged(now: Entry, before: Entry, names: NameDatabase, racySince?: number): boolean {
   if (now.type !== before.type) return false;
   if (now.type === 'sym') return Buffer.compare(now.linkTarget ?? Buffer.alloc(0), before.linkTarget ?? Buffer.alloc(0)) === 0;
   const owner = resolveOwner(before, names);
   if (now.permissions !== before.permissions || now.uid !== owner.uid || now.gid !== owner.gid) return false;
   if (now.type === 'chr' || now.type === 'blk') return now.devMajor === before.devMajor && now.devMinor === before.devMinor;
+  if (now.type === 'reg' && racySince !== undefined && now.mtime >= racySince) return false;
   return now.mtime === before.mtime || (now.mtime <= 0 && before.mtime <= 0);
 }
 
