@@ -113,7 +113,7 @@ export async function copyArchive(options: CopyOptions): Promise<CopyResult> {
     const size = source.sizes.get(name)!;
     let sent = '';
     // what went wrong on the source's side (a damaged target volume): the disk's backend would wrap it
-    // as its own failure (named by its path on the disk, its hint lost, even retried as a lost connection)
+    // as its own failure (named by its path on the disk, its hint lost)
     let sourceFailure: Error | undefined;
     await dest.put(name, {
       size,

@@ -1,8 +1,8 @@
 // A damaged volume on the TARGET during `lifeboat PROFILE copy DEST`: the copy says which file of the
 // target is damaged, with the hint that goes with it (its check of the volume against the manifest),
 // writes nothing of that set to the disk that looks complete, leaves no temporary file, and does not
-// try the download again as if the disk had failed (over SFTP a source's error was taken for a lost
-// connection and retried until the retries ran out, then blamed on the disk).
+// try the download again as if the disk had failed. (The disk's backend wrapped the error as its own:
+// "<path on the disk>: ..." or "put <path>: ...", without the hint.)
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,9 +66,10 @@ describe('lifeboat PROFILE copy from a target with a damaged volume', () => {
       t.skip('sshd tests need root');
       return;
     }
-    const { profile, volume } = damagedProfile('to-sftp', `DUPL_PARAMS="$DUPL_PARAMS --ssh-options='${server.sshOptions}' --num-retries 3"\n`);
+    const { profile, volume } = damagedProfile('to-sftp', `DUPL_PARAMS="$DUPL_PARAMS --ssh-options='${server.sshOptions}' --num-retries 3"\nVERBOSITY=info\n`);
     const disk = join(remote, 'disk');
     const r = await home.lifeboatAsync([profile, 'copy', `sftp://root@127.0.0.1:${server.port}/${disk}`]);
     assertReported(r, volume, existsSync(disk) ? readdirSync(disk) : []);
+    assert.doesNotMatch(r.stdout + r.stderr, /attempt \d+ of \d+ failed/, 'a damaged download is not the disk\'s lost connection: no retries');
   });
 });
