@@ -112,9 +112,13 @@ export async function copyArchive(options: CopyOptions): Promise<CopyResult> {
   const transfer = async (name: string, expected: string | undefined, from?: () => Readable): Promise<string> => {
     const size = source.sizes.get(name)!;
     let sent = '';
+    // what went wrong on the source's side (a damaged target volume): the disk's backend would wrap it
+    // as its own failure (named by its path on the disk, its hint lost)
+    let sourceFailure: Error | undefined;
     await dest.put(name, {
       size,
       open: () => {
+        sourceFailure = undefined;
         const hash = createHash('sha1');
         let bytes = 0;
         const raw = from ? from() : streamStoredFile(source.backend, name, signal);
@@ -129,7 +133,7 @@ export async function copyArchive(options: CopyOptions): Promise<CopyResult> {
           flush(done) {
             sent = hash.digest('hex');
             if (expected !== undefined && sent !== expected) {
-              done(new IntegrityError(`the target's ${name} does not match its manifest (SHA1 ${sent}, expected ${expected})`, {
+              done(sourceFailure = new IntegrityError(`the target's ${name} does not match its manifest (SHA1 ${sent}, expected ${expected})`, {
                 hint: 'the target holds a damaged volume; nothing of its set was written to the disk. Run a drill, and a new full backup',
               }));
             } else {
@@ -137,10 +141,12 @@ export async function copyArchive(options: CopyOptions): Promise<CopyResult> {
             }
           },
         });
-        raw.on('error', (err) => pass.destroy(err));
+        raw.on('error', (err) => { sourceFailure = err; pass.destroy(err); });
         return raw.pipe(pass);
       },
-    }, { signal });
+    }, { signal }).catch((err: unknown) => {
+      throw sourceFailure ?? err;
+    });
     // checked on arrival: the disk's copy, read back
     const arrived = await sha1Of(dest, name, signal);
     if (arrived !== sent) {

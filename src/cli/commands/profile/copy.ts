@@ -83,7 +83,8 @@ export const copy: ProfileCommand = async (profile, ctx) => {
     backends.push(dest);
     const label = await readLabel(dest);
     const host = hostname();
-    if (label && (label.profile !== profile.paths.name || label.host !== host) && !force) {
+    const foreign = label !== undefined && (label.profile !== profile.paths.name || label.host !== host);
+    if (foreign && !force) {
       throw new ProfileError(`copy: ${display} holds the copies of profile '${label.profile}' of ${label.host}`,
         `give each server and profile its own directory on the disk (e.g. .../${profile.paths.name}), or add --force to add these backups there`);
     }
@@ -141,7 +142,13 @@ export const copy: ProfileCommand = async (profile, ctx) => {
     // the profile's retention, on the disk: listed, and carried out only with --force
     const policy = { maxAge: profile.settings.maxAge, maxFullBackups: profile.settings.maxFullBackups, maxFullsWithIncrs: profile.settings.maxFullsWithIncrs };
     let names = [...(await listSizes(dest)).keys()];
-    for (const command of purgeCommands('purgeAuto', policy, Math.floor(Date.now() / 1000))) {
+    // a disk taken over from another profile or host (--force) holds backups that are not this
+    // profile's: its retention settings would delete them (they count another chain's fulls)
+    const commands = purgeCommands('purgeAuto', policy, Math.floor(Date.now() / 1000));
+    if (foreign && commands.length > 0) {
+      out.notice(`The retention settings are not applied to ${display} this time: it held the copies of profile '${label!.profile}' of ${label!.host}; from the next copy on they are.`);
+    }
+    for (const command of foreign ? [] : commands) {
       const target = { url: destUrl, backend: dest, cacheDir: join(scratch, 'cache'), remoteNames: names, collection: buildCollection(names, []) };
       const done = await runRetention({
         target, command, force, remoteNames: names, notice: (l) => out.info(l), warning: (l) => out.warning(l),
