@@ -65,8 +65,12 @@ export class VolumeSplitter {
     this.#options.signal?.throwIfAborted();
     // a failed upload stops the backup now, not a volume later
     this.#uploads.throwIfFailed();
-    if (this.#current && this.#options.volumeSizeBytes - this.#current.spool.storedBytes < ENTRY_HEADROOM) {
-      await this.#close();
+    if (this.#current) {
+      const spool = this.#current.spool;
+      // gzip runs behind on the thread pool: input not compressed yet counts at its full size, and
+      // only when that could reach the limit is the spool settled to see the exact size
+      if (this.#options.volumeSizeBytes - spool.storedBytes - spool.pendingBytes < ENTRY_HEADROOM) await spool.settle();
+      if (this.#options.volumeSizeBytes - spool.storedBytes < ENTRY_HEADROOM) await this.#close();
     }
     if (!this.#current) this.#open(position);
     const current = this.#current!;
