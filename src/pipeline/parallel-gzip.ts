@@ -83,7 +83,7 @@ function tailOf(before: Buffer, data: Uint8Array, n: number): Buffer {
 
 export interface ParallelGzipOptions {
   level: number;
-  /** deflates running at once (default 3: the pool has 4 threads, one is left for file I/O) */
+  /** blocks being deflated at once (default 2: the pool has 4 threads, the others are left for file I/O and uploads) */
   parallel?: number;
   blockBytes?: number;
   /** store incompressible segments (default true) */
@@ -114,7 +114,7 @@ export class ParallelGzip {
   constructor(sink: (chunk: Buffer) => Promise<void>, options: ParallelGzipOptions) {
     this.#sink = sink;
     this.#level = options.level;
-    this.#parallel = Math.max(1, options.parallel ?? 3);
+    this.#parallel = Math.max(1, options.parallel ?? 2);
     this.#blockBytes = options.blockBytes ?? GZIP_BLOCK_BYTES;
     this.#store = options.storeIncompressible ?? true;
   }
