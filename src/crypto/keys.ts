@@ -3,7 +3,8 @@
 // secret key's passphrase goes to gpg on stdin, never in its arguments). Keys are used by openpgp.js.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { decryptKey, readKeys, type Key, type PrivateKey, type PublicKey } from 'openpgp';
+import type { Key, PrivateKey, PublicKey } from 'openpgp';
+import { openpgpModule } from './openpgp-module.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 
@@ -14,6 +15,7 @@ function gpgError(message: string, hint: string, cause?: unknown): LifeboatError
 async function parseKeys(bytes: Buffer, label: string): Promise<Key[]> {
   const text = bytes.toString('latin1');
   try {
+    const { readKeys } = await openpgpModule();
     return text.includes('-----BEGIN PGP') ? await readKeys({ armoredKeys: text }) : await readKeys({ binaryKeys: bytes });
   } catch (err) {
     throw gpgError(`${label}: not an OpenPGP key file (${(err as Error).message})`, 'export the key with "gpg --armor --export KEY" (or --export-secret-keys)', err);
@@ -86,6 +88,7 @@ export async function unlockKey(key: PrivateKey, passphrase: string | undefined)
     throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} is protected by a passphrase`, 'set PASSPHRASE to the secret key\'s passphrase');
   }
   try {
+    const { decryptKey } = await openpgpModule();
     return await decryptKey({ privateKey: key, passphrase });
   } catch (err) {
     throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} does not open with PASSPHRASE`, 'set PASSPHRASE to the secret key\'s passphrase', err);
