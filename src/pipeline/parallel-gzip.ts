@@ -69,7 +69,9 @@ function deflatePiece(data: Uint8Array, level: number, dictionary: Buffer | unde
     deflateRaw(data, {
       level, dictionary: dictionary && dictionary.length > 0 && level > 0 ? dictionary : undefined,
       finishFlush: finish ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      chunkSize: 256 * 1024,
+      // stored: all the output in one buffer (input + 5 bytes per 64 KiB stored block); deflated: 64 KiB
+      // at a time (every output buffer is garbage once joined, so they are not made larger than needed)
+      chunkSize: level === 0 ? Math.max(64, data.length + 5 * Math.ceil(data.length / 65535) + 16) : 64 * 1024,
     }, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
@@ -102,8 +104,10 @@ export class ParallelGzip {
   readonly #blockBytes: number;
   readonly #store: boolean;
   readonly #counts = new Uint32Array(256);
-  #jobs: { input: number; output: Promise<Buffer[]> }[] = [];
-  #gather: Buffer[] = [];
+  #jobs: { input: Buffer; length: number; output: Promise<Buffer[]> }[] = [];
+  /** input buffers of blockBytes, reused: at most `parallel` being deflated plus the one being filled */
+  #free: Buffer[] = [];
+  #gather: Buffer | undefined;
   #gatherBytes = 0;
   #dictionary: Buffer = Buffer.alloc(0);
   #crc = 0;
@@ -126,11 +130,11 @@ export class ParallelGzip {
 
   async write(data: Uint8Array): Promise<void> {
     if (data.length === 0) return;
-    const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let offset = 0;
-    while (offset < buffer.length) {
-      const take = Math.min(buffer.length - offset, this.#blockBytes - this.#gatherBytes);
-      this.#gather.push(offset === 0 && take === buffer.length ? buffer : buffer.subarray(offset, offset + take));
+    while (offset < data.length) {
+      this.#gather ??= this.#free.pop() ?? Buffer.allocUnsafe(this.#blockBytes);
+      const take = Math.min(data.length - offset, this.#blockBytes - this.#gatherBytes);
+      this.#gather.set(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take), this.#gatherBytes);
       this.#gatherBytes += take;
       offset += take;
       if (this.#gatherBytes >= this.#blockBytes) await this.#startBlock();
@@ -156,22 +160,27 @@ export class ParallelGzip {
 
   async #startBlock(): Promise<void> {
     if (this.#gatherBytes === 0) return;
-    const block = this.#gather.length === 1 ? this.#gather[0] : Buffer.concat(this.#gather, this.#gatherBytes);
-    this.#gather = [];
+    const input = this.#gather!;
+    const block = input.subarray(0, this.#gatherBytes);
+    this.#gather = undefined;
     this.#gatherBytes = 0;
     this.#crc = crc32(block, this.#crc);
     this.#inputBytes += block.length;
     const dictionary = this.#dictionary;
     this.#dictionary = tailOf(dictionary, block, DICTIONARY_BYTES);
     const runs = this.#store ? planRuns(block, this.#level, this.#counts) : [{ start: 0, end: block.length, level: this.#level }];
-    const output = Promise.all(runs.map((run) => {
-      const piece = block.subarray(run.start, run.end);
-      const primer = run.start === 0 ? dictionary : tailOf(dictionary, block.subarray(0, run.start), DICTIONARY_BYTES);
-      return deflatePiece(piece, run.level, primer, false);
-    }));
+    // the runs of one block one after the other: each deflate in flight holds ~300 KB of zlib state
+    const output = (async () => {
+      const pieces: Buffer[] = [];
+      for (const run of runs) {
+        const primer = run.start === 0 ? dictionary : tailOf(dictionary, block.subarray(0, run.start), DICTIONARY_BYTES);
+        pieces.push(await deflatePiece(block.subarray(run.start, run.end), run.level, primer, false));
+      }
+      return pieces;
+    })();
     // a failed deflate is reported when its turn comes, not as an unhandled rejection
     output.catch(() => undefined);
-    this.#jobs.push({ input: block.length, output });
+    this.#jobs.push({ input, length: block.length, output });
     this.#queuedInput += block.length;
     while (this.#jobs.length > this.#parallel) await this.#completeOne();
   }
@@ -179,7 +188,8 @@ export class ParallelGzip {
   async #completeOne(): Promise<void> {
     const job = this.#jobs.shift()!;
     const pieces = await job.output;
-    this.#queuedInput -= job.input;
+    this.#queuedInput -= job.length;
+    this.#free.push(job.input);
     if (!this.#started) { this.#started = true; pieces.unshift(HEADER); }
     await this.#sink(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
   }

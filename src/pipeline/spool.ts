@@ -129,6 +129,6 @@ export class SpoolFile {
   }
 
   static open(path: string): Readable {
-    return createReadStream(path, { highWaterMark: 1 << 20 });
+    return createReadStream(path, { highWaterMark: 1 << 16 });
   }
 }
