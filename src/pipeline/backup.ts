@@ -34,6 +34,8 @@ export interface BackupRunOptions {
   /** the previous chain's signature state, oldest sigtar first; undefined for a full backup */
   previous?: AsyncIterable<SignatureStateEntry>;
   compress: boolean;
+  /** gzip level (default 6) */
+  compressLevel?: number;
   /** encrypted volumes: a new OpenPGP encryptor per volume (the signature file stays gzipped for the cache) */
   encryptor?: () => Duplex;
   volumeSizeBytes: number;
@@ -64,10 +66,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const names = options.nameDatabase ?? (await systemNames());
   const stats = new BackupStatistics();
   const splitter = new VolumeSplitter({
-    backend: options.backend, tempdir: options.tempdir, compress: options.compress, encryptor: options.encryptor,
+    backend: options.backend, tempdir: options.tempdir, compress: options.compress, gzipLevel: options.compressLevel, encryptor: options.encryptor,
     volumeSizeBytes: options.volumeSizeBytes, nameOf: options.names.volume, signal: options.signal, dryRun: options.dryRun,
   });
-  const sigSpool = new SpoolFile(options.tempdir, { compress: options.compress || options.encryptor !== undefined });
+  const sigSpool = new SpoolFile(options.tempdir, { compress: options.compress || options.encryptor !== undefined, gzipLevel: options.compressLevel });
   const sigTar = new TarWriter();
   const filelist = new FilelistSpool(options.tempdir);
   const writeSig = async (parts: Buffer[]) => { for (const p of parts) await sigSpool.write(p); };

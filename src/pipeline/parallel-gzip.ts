@@ -53,7 +53,7 @@ export function planRuns(block: Uint8Array, level: number, counts = new Uint32Ar
   for (let start = 0; start < block.length; start += SEGMENT_BYTES) {
     const end = Math.min(block.length, start + SEGMENT_BYTES);
     let runLevel = level;
-    if (level > 1) {
+    if (level > 0) {
       const entropy = sampledEntropy(block, start, end, counts);
       runLevel = entropy > STORED_ENTROPY ? 0 : entropy > FAST_ENTROPY ? 1 : level;
     }

@@ -26,6 +26,8 @@ export interface VolumeSplitterOptions {
   backend: Backend;
   tempdir: string;
   compress: boolean;
+  /** gzip level (default 6) */
+  gzipLevel?: number;
   /** set when volumes are encrypted: a new OpenPGP encryptor per volume */
   encryptor?: () => Duplex;
   volumeSizeBytes: number;
@@ -99,7 +101,7 @@ export class VolumeSplitter {
   #open(position: ManifestPosition): void {
     this.#number++;
     this.#current = {
-      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress, encryptor: this.#options.encryptor?.() }),
+      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress, gzipLevel: this.#options.gzipLevel, encryptor: this.#options.encryptor?.() }),
       number: this.#number,
       start: position,
       end: position,
