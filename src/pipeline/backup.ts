@@ -178,9 +178,11 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       return false;
     }
     try {
+      const diff = previous?.kind === 'signature';
       const builder = new SignatureBuilder({
         blockLength: duplicityBlockLength(entry.size, options.maxBlockSize),
         strongLength: DUPLICITY_STRONG_LENGTH,
+        rememberRecent: diff,
       });
       const sigParts: Buffer[] = [];
       let contentBytes = 0;
@@ -192,9 +194,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
           yield chunk;
         }
       };
-      const diff = previous?.kind === 'signature';
       const kind: FilelistKind = diff ? 'changed' : 'new';
-      const payload = diff ? generateDelta(await parseSignature(previous!.body), content()) : content();
+      // the delta reads the same bytes after the signature builder: its matching blocks' MD4 sums come from there
+      const payload = diff ? generateDelta(await parseSignature(previous!.body), content(), builder.recentStrongSum) : content();
       // RawDeltaSize: the bytes stored as member data (content or delta), without tar headers
       const counted = async function* (): AsyncGenerator<Uint8Array> {
         for await (const chunk of payload) { stats.rawDeltaSize += chunk.length; yield chunk; }
