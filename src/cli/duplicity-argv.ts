@@ -31,6 +31,8 @@ export interface DuplicityOptions {
   gpgBinary?: string;
   /** false with --no-compression */
   compression: boolean;
+  /** --compress-level (Lifeboat's own): gzip level of volumes and signature files, @default 6 as duplicity */
+  compressLevel: number;
   /** @default 200 */
   volsizeMiB: number;
   archiveDir?: string;
@@ -79,6 +81,10 @@ function positiveInteger(name: string, value: string): number {
 const known: Record<string, OptionSpec> = {
   '--no-encryption': flag((o) => { o.encryption = false; }),
   '--no-compression': flag((o) => { o.compression = false; }),
+  '--compress-level': valued((o, v) => {
+    if (!/^[0-9]$/.test(v)) throw new UsageError(`option --compress-level: bad level "${v}"`, 'give a gzip level from 0 (stored, fastest) to 9 (smallest); the default is 6, as duplicity');
+    o.compressLevel = Number(v);
+  }),
   '--encrypt-key': valued((o, v) => { o.encryptKeys.push(v); }),
   '--hidden-encrypt-key': valued((o, v) => { o.hiddenEncryptKeys.push(v); }),
   '--gpg-binary': valued((o, v) => { o.gpgBinary = v; }),
@@ -161,7 +167,7 @@ function expandAbbreviation(name: string): string {
 
 function defaults(): DuplicityOptions {
   return {
-    encryption: true, encryptKeys: [], hiddenEncryptKeys: [], keyFiles: [], compression: true, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
+    encryption: true, encryptKeys: [], hiddenEncryptKeys: [], keyFiles: [], compression: true, compressLevel: 6, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
     dryRun: false, printStatistics: true, force: false, compareData: false, numericOwner: false,
     restoreOwnership: true, maxBlocksize: 2048, selection: [], nullSeparator: false,
     backendOptions: new Map(),

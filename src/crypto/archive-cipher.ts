@@ -9,7 +9,7 @@ import { LifeboatError } from '../errors/lifeboat-error.js';
 import { decryptStream } from './decrypt-stream.js';
 import { createEncryptStream, type CompressionAlgorithm } from './encrypt-stream.js';
 import { exportPublicKeys, exportSecretKeys, keyMatches, readKeyFiles, unlockKey } from './keys.js';
-import { MessageSigner } from './sign-stream.js';
+import type { MessageSigner } from './sign-stream.js';
 
 export interface CryptoSettings {
   /** false with --no-encryption */
@@ -125,7 +125,8 @@ async function openSigner(id: string, passphrase: string | undefined, fileKeys: 
     });
   }
   try {
-    return await MessageSigner.open(key);
+    // loaded here, not at start-up: sign-stream needs openpgp.js itself (see openpgp-module.ts)
+    return await (await import('./sign-stream.js')).MessageSigner.open(key);
   } catch (err) {
     throw new LifeboatError(`the key "${id}" cannot sign (${(err as Error).message})`, {
       code: 'gpg-key', exitCode: ExitCode.gpgFailed, hint: 'use a key with a valid signing (sub)key for --sign-key', cause: err,

@@ -3,7 +3,8 @@
 // is decrypted (allowUnauthenticatedStream); the MDC and any signature are checked at its end and fail
 // the stream there, so callers read a whole file before trusting it (the restore stages its output).
 import { PassThrough, Readable } from 'node:stream';
-import { decrypt, enums, readMessage, type Message, type PrivateKey, type PublicKey } from 'openpgp';
+import type { Message, PrivateKey, PublicKey } from 'openpgp';
+import { openpgpModule } from './openpgp-module.js';
 import { checkPassphrase, sessionKeyFromSkesk, type ParsedSkesk, type PassphraseCheck } from './s2k.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
@@ -24,6 +25,7 @@ export function decryptionFailed(label: string, reason: string, hint: string, ca
 export async function decryptStream(input: Readable, secrets: DecryptionSecrets, label: string): Promise<Readable> {
   let keyIds: string[] = [];
   try {
+    const { decrypt, readMessage } = await openpgpModule();
     let source = input;
     let checked: PassphraseCheck = { verdict: 'unknown', sessionKeys: [] };
     if (secrets.passphrase !== undefined) {
@@ -100,8 +102,11 @@ async function peek(input: Readable, size: number): Promise<{ head: Buffer; rest
   return { head, rest };
 }
 
+/** openpgp's enums.packet.symEncryptedSessionKey: the packet tag (RFC 4880 §5.3), which never changes */
+const SYM_ENCRYPTED_SESSION_KEY = 3;
+
 function passphraseSessionKeys(message: Message<unknown>, passphrase: string) {
-  const packets = message.packets.filterByTag(enums.packet.symEncryptedSessionKey) as unknown as ParsedSkesk[];
+  const packets = message.packets.filterByTag(SYM_ENCRYPTED_SESSION_KEY) as unknown as ParsedSkesk[];
   return packets.map((p) => sessionKeyFromSkesk(p, passphrase)).filter((k) => k !== null);
 }
 

@@ -7,7 +7,8 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Duplex, PassThrough, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { createDeflate, createDeflateRaw } from 'node:zlib';
-import { encryptSessionKey, type PublicKey } from 'openpgp';
+import type { PublicKey } from 'openpgp';
+import { openpgpModule } from './openpgp-module.js';
 import { PacketFramer, PacketTag } from './openpgp-packets.js';
 import { passphrasePacket } from './s2k.js';
 import type { MessageSigner } from './sign-stream.js';
@@ -29,6 +30,7 @@ const AES_BLOCK = 16;
 async function sessionKeyPackets(sessionKey: Uint8Array, recipients: EncryptionRecipients): Promise<Buffer> {
   const out: Buffer[] = [];
   const make = async (options: { encryptionKeys?: PublicKey[]; passwords?: string[]; wildcard?: boolean }) => {
+    const { encryptSessionKey } = await openpgpModule();
     const bytes = await encryptSessionKey({ data: sessionKey, algorithm: 'aes256', format: 'binary', ...options });
     out.push(Buffer.from(bytes as Uint8Array));
   };

@@ -3,7 +3,8 @@
 // secret key's passphrase goes to gpg on stdin, never in its arguments). Keys are used by openpgp.js.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { decryptKey, readKeys, type Key, type PrivateKey, type PublicKey } from 'openpgp';
+import type { Key, PrivateKey, PublicKey } from 'openpgp';
+import { openpgpModule } from './openpgp-module.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { deriveKey, type S2kSpec } from './s2k.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
@@ -15,6 +16,7 @@ function gpgError(message: string, hint: string, cause?: unknown): LifeboatError
 async function parseKeys(bytes: Buffer, label: string): Promise<Key[]> {
   const text = bytes.toString('latin1');
   try {
+    const { readKeys } = await openpgpModule();
     return text.includes('-----BEGIN PGP') ? await readKeys({ armoredKeys: text }) : await readKeys({ binaryKeys: bytes });
   } catch (err) {
     throw gpgError(`${label}: not an OpenPGP key file (${(err as Error).message})`, 'export the key with "gpg --armor --export KEY" (or --export-secret-keys)', err);
@@ -90,6 +92,7 @@ export async function unlockKey(key: PrivateKey, passphrase: string | undefined,
   }
   useNodeS2k(key);
   try {
+    const { decryptKey } = await openpgpModule();
     return await decryptKey({ privateKey: key, passphrase });
   } catch (err) {
     throw gpgError(`the secret key ${key.getKeyID().toHex().toUpperCase()} does not open with ${passphraseName}`, hint, err);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deltaBytes, patchBytes, signatureBytes } from '../../test/support/librsync.js';
+import { chunksOf, collect, deltaBytes, patchBytes, signatureBytes } from '../../test/support/librsync.js';
 import { mutate, randomBytes, randomText } from '../../test/support/random.js';
-import { encodeCopy, encodeLiteralHeader } from './delta.js';
+import { encodeCopy, encodeLiteralHeader, generateDelta, type KnownStrongSum } from './delta.js';
+import { parseSignature, SignatureBuilder } from './signature.js';
+
+const parseSignatureBytes = (bytes: Buffer) => parseSignature(chunksOf(bytes));
 
 async function roundTrip(basis: Buffer, target: Buffer, blockLength = 512, chunk?: number): Promise<Buffer> {
   const sig = await signatureBytes(basis, { blockLength, strongLength: 8 });
@@ -91,4 +94,36 @@ test('generateDelta() keeps deltas small for small edits of large data', async (
   const target = mutate(100, basis, 20);
   const delta = await roundTrip(basis, target, 2048);
   assert.ok(delta.length < 20 * (2000 + 2 * 2048) + 1000, `delta is ${delta.length} bytes`);
+});
+
+test('a delta fed the new signature\'s MD4 sums (as a backup does) is the same delta, and most matches use them', async () => {
+  const basis = randomBytes(31, 700_000);
+  // in-place edits keep matches block-aligned; the insertion shifts the rest off the new signature's blocks
+  const edited = Buffer.from(basis);
+  for (let i = 0; i < 20; i++) randomBytes(40 + i, 100).copy(edited, 1000 + i * 30_000);
+  const target = Buffer.concat([edited.subarray(0, 500_000), Buffer.from('inserted'), edited.subarray(500_000)]);
+  const signature = parseSignatureBytes(await signatureBytes(basis, { blockLength: 512, strongLength: 8 }));
+  const plain = await collect(generateDelta(await signature, chunksOf(target, 65536)));
+
+  const builder = new SignatureBuilder({ blockLength: 512, strongLength: 8, rememberRecent: true });
+  let known = 0;
+  let asked = 0;
+  const counted: KnownStrongSum = (offset, length, into, strongLength) => {
+    asked++;
+    const hit = builder.recentStrongSum(offset, length, into, strongLength);
+    if (hit) known++;
+    return hit;
+  };
+  async function* fedToSignatureFirst(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunksOf(target, 65536)) { builder.push(chunk); yield chunk; }
+  }
+  const withKnown = await collect(generateDelta(await signature, fedToSignatureFirst(), counted));
+  assert.deepEqual(withKnown, plain);
+  assert.deepEqual(await patchBytes(basis, withKnown), target);
+  // before the insertion (500,000 of 700,000 bytes) every match is aligned with the new blocks
+  assert.ok(known > 0.6 * asked && known < asked, `${known} of ${asked} strong sums known`);
+  // a builder that does not remember answers nothing
+  const forgetful = new SignatureBuilder({ blockLength: 512, strongLength: 8 });
+  forgetful.push(target);
+  assert.equal(forgetful.recentStrongSum(0, 512, Buffer.alloc(16), 8), false);
 });

@@ -59,6 +59,12 @@ function magicBytes(): Buffer {
   return b;
 }
 
+/**
+ * Fills `into` with the first `strongLength` bytes of MD4 of the new data's bytes [offset, offset +
+ * length) and returns true, or returns false when it does not have that sum.
+ */
+export type KnownStrongSum = (offset: number, length: number, into: Uint8Array, strongLength: number) => boolean;
+
 /** Builds a delta of pushed new data against `signature`; push() and finish() return delta bytes. */
 export class DeltaBuilder {
   readonly #sig: Signature;
@@ -83,9 +89,17 @@ export class DeltaBuilder {
   #copyLength = 0;
   #out: Buffer[] = [magicBytes()];
   #finished = false;
+  /** offset in the whole new data of #buf[0] */
+  #base = 0;
+  readonly #knownSum: KnownStrongSum | undefined;
 
-  constructor(signature: Signature) {
+  /**
+   * `knownSum` may supply MD4 sums of the new data already computed elsewhere (the new signature
+   * built from the same bytes during a backup), so a matching block is not hashed twice.
+   */
+  constructor(signature: Signature, knownSum?: KnownStrongSum) {
     this.#sig = signature;
+    this.#knownSum = knownSum;
     this.#weak = new Int32Array(signature.weak.buffer, signature.weak.byteOffset, signature.blockCount);
     let bits = 4;
     while ((1 << bits) < signature.blockCount * 2) bits++;
@@ -106,6 +120,7 @@ export class DeltaBuilder {
     }
     // keep only what is still needed: the pending literal and the unscanned tail
     const keep = this.#buf.subarray(this.#litStart);
+    this.#base += this.#litStart;
     this.#pos -= this.#litStart;
     this.#litStart = 0;
     this.#buf = keep.length === 0 ? Buffer.from(chunk) : Buffer.concat([keep, chunk]);
@@ -211,7 +226,7 @@ export class DeltaBuilder {
       const end = this.#copyOffset + this.#copyLength;
       const next = end / blockLength;
       if (Number.isInteger(next) && next < blockCount && weakOf[next] === weak) {
-        md4Into(buf, pos, wlen, this.#sum, 0, strongLength);
+        this.#strongSum(buf, pos, wlen, strongLength);
         summed = true;
         if (equalBytes(strong, next * strongLength, this.#sum, 0, strongLength)) return next;
       }
@@ -220,10 +235,16 @@ export class DeltaBuilder {
     for (let h = Math.imul(weak, 0x9e3779b1) >>> this.#shift, e = table[h]; e !== 0; h = (h + 1) & mask, e = table[h]) {
       const i = e - 1;
       if (weakOf[i] !== weak) continue;
-      if (!summed) { md4Into(buf, pos, wlen, this.#sum, 0, strongLength); summed = true; }
+      if (!summed) { this.#strongSum(buf, pos, wlen, strongLength); summed = true; }
       if (equalBytes(strong, i * strongLength, this.#sum, 0, strongLength)) return i;
     }
     return -1;
+  }
+
+  /** The window's truncated MD4 into #sum: from knownSum when it has it, else computed. */
+  #strongSum(buf: Buffer, pos: number, wlen: number, strongLength: number): void {
+    if (this.#knownSum?.(this.#base + pos, wlen, this.#sum, strongLength)) return;
+    md4Into(buf, pos, wlen, this.#sum, 0, strongLength);
   }
 
   #emitLiteralRun(start: number, end: number): void {
@@ -260,9 +281,9 @@ function equalBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: num
 
 /** Streams the delta that turns the signature's basis into `source`. */
 export async function* generateDelta(
-  signature: Signature, source: AsyncIterable<Uint8Array>,
+  signature: Signature, source: AsyncIterable<Uint8Array>, knownSum?: KnownStrongSum,
 ): AsyncGenerator<Buffer> {
-  const builder = new DeltaBuilder(signature);
+  const builder = new DeltaBuilder(signature, knownSum);
   for await (const chunk of source) {
     const out = builder.push(chunk);
     if (out.length > 0) yield out;

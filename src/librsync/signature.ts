@@ -33,6 +33,8 @@ export interface SignatureOptions {
   blockLength: number;
   /** bytes of MD4 kept per block, 1..16; duplicity uses 8 */
   strongLength: number;
+  /** remember the strong sums of recent blocks for recentStrongSum (a backup's delta over the same bytes) */
+  rememberRecent?: boolean;
 }
 
 export function checkSignatureOptions(options: SignatureOptions): void {
@@ -45,6 +47,9 @@ export function checkSignatureOptions(options: SignatureOptions): void {
   }
 }
 
+/** how many full blocks' strong sums a SignatureBuilder remembers (recentStrongSum) */
+const RECENT_BLOCKS = 1024;
+
 /** Builds a signature from data pushed in any chunking; push() and finish() return the bytes made. */
 export class SignatureBuilder {
   readonly #blockLength: number;
@@ -52,12 +57,21 @@ export class SignatureBuilder {
   readonly #partial: Buffer;
   #partialLength = 0;
   #headerSent = false;
+  /** full blocks written so far */
+  #blocks = 0;
+  /** the strong sums of the last RECENT_BLOCKS full blocks, for a delta over the same bytes (recentStrongSum) */
+  readonly #recentIndex: Int32Array | undefined;
+  readonly #recentSums: Uint8Array | undefined;
 
   constructor(options: SignatureOptions) {
     checkSignatureOptions(options);
     this.#blockLength = options.blockLength;
     this.#strongLength = options.strongLength;
     this.#partial = Buffer.alloc(options.blockLength);
+    if (options.rememberRecent) {
+      this.#recentIndex = new Int32Array(RECENT_BLOCKS).fill(-1);
+      this.#recentSums = new Uint8Array(RECENT_BLOCKS * MD4_LENGTH);
+    }
   }
 
   push(chunk: Uint8Array): Buffer {
@@ -109,8 +123,27 @@ export class SignatureBuilder {
   #writeBlock(data: Uint8Array, offset: number, length: number, out: Buffer, o: number): number {
     out.writeUInt32BE(rollsum(data, offset, length), o);
     md4Into(data, offset, length, out, o + 4, this.#strongLength);
+    if (length === this.#blockLength && this.#recentSums) {
+      const slot = this.#blocks % RECENT_BLOCKS;
+      this.#recentIndex![slot] = this.#blocks;
+      this.#recentSums.set(out.subarray(o + 4, o + 4 + this.#strongLength), slot * MD4_LENGTH);
+      this.#blocks++;
+    }
     return o + 4 + this.#strongLength;
   }
+
+  /**
+   * The KnownStrongSum of a delta built over the same bytes as this signature (a backup feeds both):
+   * a window that is exactly one of the recent full blocks has the sum this builder already computed.
+   */
+  readonly recentStrongSum = (offset: number, length: number, into: Uint8Array, strongLength: number): boolean => {
+    if (!this.#recentSums || length !== this.#blockLength || offset % length !== 0 || strongLength > this.#strongLength) return false;
+    const block = offset / length;
+    const slot = block % RECENT_BLOCKS;
+    if (this.#recentIndex![slot] !== block) return false;
+    into.set(this.#recentSums.subarray(slot * MD4_LENGTH, slot * MD4_LENGTH + strongLength), 0);
+    return true;
+  };
 }
 
 /** Streams the signature of `source`. */

@@ -34,6 +34,8 @@ export interface BackupToTargetOptions {
   /** epoch seconds: a full backup is made when the last full is older */
   fullIfOlderThan?: number;
   compress: boolean;
+  /** gzip level of volumes and signature files (default 6, duplicity's) */
+  compressLevel?: number;
   /** encrypts the volumes, signature file and manifest when `encrypting` (`.gpg` names, as duplicity's) */
   cipher?: ArchiveCipher;
   volumeSizeBytes: number;
@@ -127,7 +129,7 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
   const previous = type === 'incremental' ? readSignatureChain(target, primary!.signatureChain) : undefined;
   await mkdir(options.tempdir, { recursive: true });
   const result = await runBackup({
-    source, backend: target.backend, names, previous, previousTime: type === 'incremental' ? previousEnd : undefined, compress: options.compress,
+    source, backend: target.backend, names, previous, previousTime: type === 'incremental' ? previousEnd : undefined, compress: options.compress, compressLevel: options.compressLevel,
     encryptor: cipher ? () => cipher.encryptor() : undefined,
     volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
     dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,

@@ -36,6 +36,8 @@ export interface BackupRunOptions {
   /** when the previous backup of the chain started (seconds): see isUnchanged's racySince */
   previousTime?: number;
   compress: boolean;
+  /** gzip level (default 6) */
+  compressLevel?: number;
   /** encrypted volumes: a new OpenPGP encryptor per volume (the signature file stays gzipped for the cache) */
   encryptor?: () => Duplex;
   volumeSizeBytes: number;
@@ -66,10 +68,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const names = options.nameDatabase ?? (await systemNames());
   const stats = new BackupStatistics();
   const splitter = new VolumeSplitter({
-    backend: options.backend, tempdir: options.tempdir, compress: options.compress, encryptor: options.encryptor,
+    backend: options.backend, tempdir: options.tempdir, compress: options.compress, gzipLevel: options.compressLevel, encryptor: options.encryptor,
     volumeSizeBytes: options.volumeSizeBytes, nameOf: options.names.volume, signal: options.signal, dryRun: options.dryRun,
   });
-  const sigSpool = new SpoolFile(options.tempdir, { compress: options.compress || options.encryptor !== undefined });
+  const sigSpool = new SpoolFile(options.tempdir, { compress: options.compress || options.encryptor !== undefined, gzipLevel: options.compressLevel });
   const sigTar = new TarWriter();
   const filelist = new FilelistSpool(options.tempdir);
   const writeSig = async (parts: Buffer[]) => { for (const p of parts) await sigSpool.write(p); };
@@ -178,9 +180,11 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       return false;
     }
     try {
+      const diff = previous?.kind === 'signature';
       const builder = new SignatureBuilder({
         blockLength: duplicityBlockLength(entry.size, options.maxBlockSize),
         strongLength: DUPLICITY_STRONG_LENGTH,
+        rememberRecent: diff,
       });
       const sigParts: Buffer[] = [];
       let contentBytes = 0;
@@ -192,9 +196,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
           yield chunk;
         }
       };
-      const diff = previous?.kind === 'signature';
       const kind: FilelistKind = diff ? 'changed' : 'new';
-      const payload = diff ? generateDelta(await parseSignature(previous!.body), content()) : content();
+      // the delta reads the same bytes after the signature builder: its matching blocks' MD4 sums come from there
+      const payload = diff ? generateDelta(await parseSignature(previous!.body), content(), builder.recentStrongSum) : content();
       // RawDeltaSize: the bytes stored as member data (content or delta), without tar headers
       const counted = async function* (): AsyncGenerator<Uint8Array> {
         for await (const chunk of payload) { stats.rawDeltaSize += chunk.length; yield chunk; }

@@ -1,5 +1,5 @@
-// Writes replayed objects into a directory (specs §10.3): in index order, regular files under a
-// temporary name renamed into place, directories' own metadata applied after their contents.
+// Writes replayed objects into a directory (specs §10.3): in index order, regular files (when restoring
+// in place over existing files) under a temporary name renamed into place, directories' own metadata applied after their contents.
 // Synchronous file calls on purpose: see the note in selection/walk.ts.
 import { closeSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -67,7 +67,9 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
         break;
       }
       case 'reg': {
-        const temporary = Buffer.concat([path, Buffer.from(`.lifeboat-${process.pid}-${serial++}.tmp`)]);
+        // a fresh staging directory is renamed into place whole (or removed) at the end, so its files
+        // need no temporary names of their own: a rename less per file
+        const temporary = options.existing ? Buffer.concat([path, Buffer.from(`.lifeboat-${process.pid}-${serial++}.tmp`)]) : path;
         const fd = openSync(temporary, 'wx', 0o600);
         try {
           try {
@@ -79,8 +81,10 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
             closeSync(fd);
           }
           await applyMetadata(temporary, entry, applyOptions);
-          if (existingAt(path)?.isDirectory()) await replace(path, options.force);
-          renameSync(temporary, path);
+          if (temporary !== path) {
+            if (existingAt(path)?.isDirectory()) await replace(path, options.force);
+            renameSync(temporary, path);
+          }
         } catch (err) {
           try { unlinkSync(temporary); } catch { /* already gone */ }
           throw err;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { Backend } from '../backend/types.js';
 import { bestVolumeHash, type ManifestVolume } from '../duplicity/manifest.js';
 import { parseMemberName, type MemberKind } from '../duplicity/member-names.js';
@@ -49,7 +49,7 @@ export interface SetMember {
  * passed on are skipped, so the stream carries the file exactly once.
  */
 export function streamStoredFile(backend: Backend, name: string, signal?: AbortSignal): Readable {
-  const out = new PassThrough({ highWaterMark: 1 << 16 });
+  const out = new PassThrough({ highWaterMark: 1 << 18 });
   let delivered = 0;
   const consume = async (body: Readable) => {
     let offset = 0;
@@ -136,7 +136,10 @@ export function verifiedVolume(backend: Backend, volume: SetVolume, options: Sto
   const checked = raw.pipe(check);
   raw.on('error', (err) => checked.destroy(err));
   if (!volume.compressed) return checked;
-  const gunzip = createGunzip();
+  // 256 KiB out per trip to the thread pool (zlib's default is 16 KiB), and up to 256 KiB inflated ahead
+  // of the reader, so the next piece inflates while the restore writes the last one out
+  // (zlib streams take the stream options too, though ZlibOptions does not list them)
+  const gunzip = createGunzip({ chunkSize: 256 * 1024, readableHighWaterMark: 1 << 18 } as ZlibOptions);
   checked.on('error', (err) => gunzip.destroy(err));
   gunzip.on('error', () => undefined);
   return checked.pipe(gunzip).on('error', () => undefined) as unknown as AsyncIterable<Uint8Array>;

@@ -3,12 +3,12 @@
 // manifest's hash is of the bytes exactly as they will sit on the target.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { ParallelGzip } from './parallel-gzip.js';
 
 const GATHER_BYTES = 256 * 1024;
 // an encryptor is several stages deep: what is gathered is counted only once it comes out, so less
@@ -23,7 +23,10 @@ export interface SpoolResult {
 
 export class SpoolFile {
   readonly path: string;
-  #input: Duplex;
+  /** gzip: deflated on the thread pool in parallel blocks (parallel-gzip.ts), written with one write per block */
+  #gzip: ParallelGzip | undefined;
+  #file: Promise<FileHandle> | undefined;
+  #input: Duplex | undefined;
   #done: Promise<void>;
   #size = 0;
   #hash = createHash('sha1');
@@ -36,7 +39,20 @@ export class SpoolFile {
   constructor(directory: string, options: { compress: boolean; gzipLevel?: number; encryptor?: Duplex }) {
     this.path = join(directory, `lifeboat-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
     this.#gatherBytes = options.encryptor ? GATHER_BYTES_ENCRYPTING : GATHER_BYTES;
-    this.#input = options.encryptor ?? (options.compress ? createGzip({ level: options.gzipLevel ?? 6 }) : new PassThrough());
+    if (!options.encryptor && options.compress) {
+      const file = open(this.path, 'wx');
+      file.catch(() => undefined);
+      this.#file = file;
+      this.#gzip = new ParallelGzip(async (chunk) => {
+        this.#size += chunk.length;
+        this.#hash.update(chunk);
+        const handle = await file;
+        for (let at = 0; at < chunk.length;) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+      }, { level: options.gzipLevel ?? 6 });
+      this.#done = Promise.resolve();
+      return;
+    }
+    this.#input = options.encryptor ?? new PassThrough();
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, done) => {
         this.#size += chunk.length;
@@ -53,12 +69,25 @@ export class SpoolFile {
     return this.#size;
   }
 
+  /** input bytes taken but not yet compressed and written (gzip only; 0 otherwise) */
+  get pendingBytes(): number {
+    return this.#gzip ? this.#gzip.pendingInputBytes + this.#pendingBytes : 0;
+  }
+
+  /** Compresses and writes everything written so far, so that storedBytes is exact (gzip only). */
+  async settle(): Promise<void> {
+    if (!this.#gzip) return;
+    await this.#flush();
+    await this.#gzip.flush();
+  }
+
   /**
    * Small writes are gathered first: each write into zlib is a round trip to the thread pool, and a
    * tar stream of small files is mostly 512-byte headers and paddings.
    */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#failed) throw this.#failed;
+    if (this.#gzip) return this.#gzip.write(chunk);
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     if (this.#pendingBytes >= this.#gatherBytes) await this.#flush();
@@ -69,22 +98,33 @@ export class SpoolFile {
     const data = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (!this.#input.write(data)) {
-      await Promise.race([once(this.#input, 'drain'), this.#done]);
+    if (this.#gzip) {
+      await this.#gzip.write(data);
+      return;
+    }
+    if (!this.#input!.write(data)) {
+      await Promise.race([once(this.#input!, 'drain'), this.#done]);
       if (this.#failed) throw this.#failed;
     }
   }
 
   async finish(): Promise<SpoolResult> {
     await this.#flush();
-    this.#input.end();
+    if (this.#gzip) {
+      await this.#gzip.end();
+      const handle = await this.#file!;
+      await handle.close();
+      return { path: this.path, size: this.#size, sha1: this.#hash.digest('hex') };
+    }
+    this.#input!.end();
     await this.#done;
     return { path: this.path, size: this.#size, sha1: this.#hash.digest('hex') };
   }
 
   async discard(): Promise<void> {
-    this.#input.destroy();
+    this.#input?.destroy();
     await this.#done.catch(() => undefined);
+    if (this.#file) await (await this.#file.catch(() => undefined))?.close().catch(() => undefined);
     await unlink(this.path).catch(() => undefined);
   }
 

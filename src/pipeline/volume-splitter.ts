@@ -26,6 +26,8 @@ export interface VolumeSplitterOptions {
   backend: Backend;
   tempdir: string;
   compress: boolean;
+  /** gzip level (default 6) */
+  gzipLevel?: number;
   /** set when volumes are encrypted: a new OpenPGP encryptor per volume */
   encryptor?: () => Duplex;
   volumeSizeBytes: number;
@@ -65,8 +67,12 @@ export class VolumeSplitter {
     this.#options.signal?.throwIfAborted();
     // a failed upload stops the backup now, not a volume later
     this.#uploads.throwIfFailed();
-    if (this.#current && this.#options.volumeSizeBytes - this.#current.spool.storedBytes < ENTRY_HEADROOM) {
-      await this.#close();
+    if (this.#current) {
+      const spool = this.#current.spool;
+      // gzip runs behind on the thread pool: input not compressed yet counts at its full size, and
+      // only when that could reach the limit is the spool settled to see the exact size
+      if (this.#options.volumeSizeBytes - spool.storedBytes - spool.pendingBytes < ENTRY_HEADROOM) await spool.settle();
+      if (this.#options.volumeSizeBytes - spool.storedBytes < ENTRY_HEADROOM) await this.#close();
     }
     if (!this.#current) this.#open(position);
     const current = this.#current!;
@@ -95,7 +101,7 @@ export class VolumeSplitter {
   #open(position: ManifestPosition): void {
     this.#number++;
     this.#current = {
-      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress, encryptor: this.#options.encryptor?.() }),
+      spool: new SpoolFile(this.#options.tempdir, { compress: this.#options.compress, gzipLevel: this.#options.gzipLevel, encryptor: this.#options.encryptor?.() }),
       number: this.#number,
       start: position,
       end: position,

@@ -9,7 +9,7 @@
 // the same members (deltas aside), manifests and statistics for an incremental.
 // DEBUG_ORACLE=1 prints every command with its output.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -221,6 +221,30 @@ test('duplicity restores and verifies an uncompressed full backup (--no-compress
   assert.ok(!files.some((f) => f.endsWith('.gz')), files.join('\n'));
   assertSameTree(await duplicityRestore(chain), asRestored(source), 'duplicity restore');
   await assertVerifies(chain);
+});
+
+test('--compress-level: level 1 and 9 archives (random data stored, text deflated in parallel blocks) restore and verify with duplicity', async (t) => {
+  if (skipWithoutDuplicity(t)) return;
+  // 3 MB of random bytes beside text: blocks of stored and deflated runs in one gzip member
+  const chain = new Chain(await newTree('src-level', { bigFileBytes: 3_000_000 }));
+  const source = await describeTree(chain.source);
+  const bad = await chain.lifeboat('full', '--compress-level', '10', chain.source, chain.url);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr.trim(), /^lifeboat: option --compress-level: bad level "10"\nhint: give a gzip level from 0/, bad.stderr);
+  assert.ok(!existsSync(chain.dir), 'no target made on a bad level');
+  ok(await chain.lifeboat('full', '--compress-level', '1', chain.source, chain.url));
+  const fast = readFileSync(chain.file(/\.vol1\.difftar\.gz$/)).length;
+  assertSameTree(await duplicityRestore(chain), asRestored(source), 'duplicity restore (level 1)');
+  await assertVerifies(chain);
+
+  const small = new Chain(chain.source);
+  ok(await small.lifeboat('full', '--compress-level', '9', small.source, small.url));
+  const smallest = readFileSync(small.file(/\.vol1\.difftar\.gz$/)).length;
+  assert.ok(smallest < fast, `level 9 (${smallest} bytes) smaller than level 1 (${fast})`);
+  // the random 3 MB are stored at any level: the volume is at least that big, and not much bigger
+  assert.ok(smallest > 3_000_000 && smallest < 3_000_000 * 1.05 + 200_000, `level 9 volume: ${smallest} bytes`);
+  assertSameTree(await duplicityRestore(small), asRestored(source), 'duplicity restore (level 9)');
+  await assertVerifies(small);
 });
 
 test('duplicity restores Lifeboat\'s incremental, latest and at the full\'s time', async (t) => {

@@ -76,7 +76,7 @@ export class FileBackend implements Backend {
     const path = join(this.#dir, name);
     const handle = await open(path, 'r').catch((err) => { throw classify(err, path); });
     // the stream owns the handle and closes it when it ends or is destroyed
-    const body = handle.createReadStream({ highWaterMark: 1 << 16 });
+    const body = handle.createReadStream({ highWaterMark: 1 << 18 });
     try {
       return await consume(body);
     } finally {

@@ -54,6 +54,8 @@ Options:
                              repeatable
   --gpg-binary PATH          the gpg used to export keys (default gpg)
   --no-compression           do not gzip volumes and signature files
+  --compress-level N         gzip level 0-9 (default 6, as duplicity; 1 is about twice as fast on
+                             text and a few % larger; near-random data is stored at any level)
   --volsize MB               volume size (default 200)
   --full-if-older-than TIME  start a new chain when the last full backup is older than TIME
   -t, --time TIME            restore, verify or list the state at TIME (default: now)
@@ -237,7 +239,7 @@ async function runAction(action: string, positionals: string[], options: Duplici
       const target = await open(url, { ...targetOptions, sync: true });
       const result = await backupToTarget({
         source, target, mode: action === 'backup' ? 'auto' : action, fullIfOlderThan: parseTime(options.fullIfOlderThan),
-        compress: options.compression, cipher, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
+        compress: options.compression, compressLevel: options.compressLevel, cipher, volumeSizeBytes: options.volsizeMiB * 1024 * 1024, tempdir,
         maxBlockSize: options.maxBlocksize, allowSourceMismatch: options.allowSourceMismatch, dryRun: options.dryRun,
         signal, notice: out.notice, warning: out.warning, info: out.info,
         onProgress: options.progress ? progressLine(ctx) : undefined,

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { requireProgram } from '../../test/support/programs.js';
+import { ParallelGzip, planRuns } from './parallel-gzip.js';
+
+async function gzipOf(parts: Buffer[], options: { level: number; blockBytes?: number; flushAfter?: number[] }): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const gzip = new ParallelGzip(async (chunk) => { out.push(chunk); }, options);
+  for (let i = 0; i < parts.length; i++) {
+    await gzip.write(parts[i]);
+    if (options.flushAfter?.includes(i)) await gzip.flush();
+  }
+  await gzip.end();
+  return Buffer.concat(out);
+}
+
+/** text that compresses like source code: lines from a small vocabulary, seeded */
+function text(bytes: number, seed: number): Buffer {
+  const words = ['function', 'return', 'const', 'value', 'index', 'buffer', 'length', '{', '}', '(', ')', ';', 'if', 'else', 'for'];
+  let x = seed >>> 0 || 1;
+  const lines: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    const n = 3 + (x % 9);
+    const line: string[] = [];
+    for (let i = 0; i < n; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0; line.push(words[x % words.length]); }
+    const s = `${line.join(' ')} ${x % 1000}\n`;
+    lines.push(s);
+    size += s.length;
+  }
+  return Buffer.from(lines.join('')).subarray(0, bytes);
+}
+
+/** python's gzip module (what duplicity reads volumes with) decompresses it to the same bytes */
+function pythonGunzipDigest(t: import('node:test').TestContext, gz: Buffer): string | undefined {
+  if (!requireProgram(t, 'python3')) return undefined;
+  const run = spawnSync('python3', ['-c', 'import gzip,hashlib,sys; print(hashlib.sha256(gzip.decompress(sys.stdin.buffer.read())).hexdigest())'],
+    { input: gz, maxBuffer: 1 << 20 });
+  assert.equal(run.status, 0, run.stderr.toString());
+  return run.stdout.toString().trim();
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+test('parallel blocks, stored incompressible runs and flushes make one gzip member python reads back', async (t) => {
+  // text, then random bytes, then text again, written in odd sizes, over several 256 KiB blocks
+  const input = Buffer.concat([text(700_000, 1), randomBytes(600_000), text(300_000, 2), randomBytes(1000), text(50_000, 3)]);
+  const parts: Buffer[] = [];
+  for (let at = 0; at < input.length;) { const n = Math.min(input.length - at, 1 + ((at * 7919) % 90_000)); parts.push(input.subarray(at, at + n)); at += n; }
+  const gz = await gzipOf(parts, { level: 6, blockBytes: 256 * 1024, flushAfter: [3, 4, 40] });
+  assert.equal(gz.readUInt32BE(0) >>> 8, 0x1f8b08, 'gzip magic and deflate method');
+  assert.ok(gunzipSync(gz).equals(input), 'zlib reads it back');
+  const digest = pythonGunzipDigest(t, gz);
+  if (digest !== undefined) assert.equal(digest, sha256(input), 'python gzip reads it back');
+  // the random 600 kB are stored (no larger than input + a few bytes per 64 KiB), the text deflated
+  // about as well as one gzip stream at the same level
+  const single = gzipSync(input, { level: 6 }).length;
+  assert.ok(gz.length <= single * 1.01, `${gz.length} bytes, one stream: ${single}`);
+});
+
+test('an empty input and a tiny input are valid gzip', async (t) => {
+  for (const input of [Buffer.alloc(0), Buffer.from('x')]) {
+    const gz = await gzipOf([input], { level: 6 });
+    assert.ok(gunzipSync(gz).equals(input));
+    const digest = pythonGunzipDigest(t, gz);
+    if (digest !== undefined) assert.equal(digest, sha256(input));
+  }
+});
+
+test('only near-random segments are stored, mostly random ones deflated at level 1; level 0 stores everything', () => {
+  const block = Buffer.concat([text(65536, 4), randomBytes(2 * 65536), text(65536, 5)]);
+  assert.deepEqual(planRuns(block, 6).map((r) => [r.start / 65536, r.end / 65536, r.level]), [[0, 1, 6], [1, 3, 0], [3, 4, 6]]);
+  // a tar-like mix: small random files between 512-byte headers of mostly zeros: level 1 squeezes the zeros
+  const tarLike = Buffer.concat(Array.from({ length: 8 }, () => [Buffer.alloc(512), randomBytes(7680)]).flat());
+  assert.deepEqual(planRuns(tarLike, 6).map((r) => r.level), [1]);
+  assert.deepEqual(planRuns(block, 0).map((r) => r.level), [0]);
+  assert.deepEqual(planRuns(block, 1).map((r) => r.level), [1, 0, 1]);
+});
