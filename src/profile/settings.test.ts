@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pythonQuote, splitKeys, targetCredentials } from './settings.js';
+import { purgeCredentials, pythonQuote, splitKeys, targetCredentials } from './settings.js';
 import { ProfileError } from './conf.js';
 
 test("moves the password out of TARGET as duply does (specs/duply.md §6.3's verified examples)", () => {
@@ -29,4 +29,17 @@ test('TARGET_USER or TARGET_PASS that contradict the URL are fatal', () => {
 test("python's quote() and duply's key lists", () => {
   assert.equal(pythonQuote('a/b:c d~e+f&g=h%i!j*k(l)'), 'a/b%3Ac%20d~e%2Bf%26g%3Dh%25i%21j%2Ak%28l%29');
   assert.deepEqual(splitKeys('89470DFB,5CF96C84,,two@example.com,with\\,comma'), ['89470DFB', '5CF96C84', 'two@example.com', 'with,comma']);
+});
+
+test('purge credentials from the environment replace the ones in TARGET', () => {
+  assert.equal(purgeCredentials('sftp://bob:backup@host/dir', undefined, undefined, {}), undefined);
+  const both = purgeCredentials('sftp://bob:backup@host/dir', undefined, undefined, { LIFEBOAT_PURGE_USER: 'admin', LIFEBOAT_PURGE_PASS: 'purge' })!;
+  assert.equal(both.target.url, 'sftp://admin@host/dir');
+  assert.equal(both.target.passwordEnv?.value, 'purge');
+  // only a password: the URL's user stays, its password is replaced (not a "there can be only one" error)
+  const pass = purgeCredentials('sftp://bob:backup@host/dir', undefined, undefined, { LIFEBOAT_PURGE_PASS: 'purge' })!;
+  assert.equal(pass.target.url, 'sftp://bob@host/dir');
+  assert.equal(pass.target.passwordEnv?.value, 'purge');
+  assert.deepEqual(purgeCredentials('s3://bucket/dir', undefined, undefined, { LIFEBOAT_PURGE_AWS_ACCESS_KEY_ID: 'AK', LIFEBOAT_PURGE_AWS_SECRET_ACCESS_KEY: 'SK' })!.env,
+    { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' });
 });

@@ -124,7 +124,7 @@ function objectLockOf(v: Record<string, string | undefined>): ObjectLockSetting 
 }
 
 /** The credentials purge and cleanup use instead of the profile's, from the environment. */
-function purgeCredentials(target: string, targetUser: string | undefined, targetPass: string | undefined, env: Record<string, string>): ProfileSettings['purge'] {
+export function purgeCredentials(target: string, targetUser: string | undefined, targetPass: string | undefined, env: Record<string, string>): ProfileSettings['purge'] {
   const user = env.LIFEBOAT_PURGE_USER || undefined;
   const pass = env.LIFEBOAT_PURGE_PASS || undefined;
   const aws: Record<string, string> = {};
@@ -133,8 +133,9 @@ function purgeCredentials(target: string, targetUser: string | undefined, target
     if (value) aws[name] = value;
   }
   if (user === undefined && pass === undefined && Object.keys(aws).length === 0) return undefined;
-  // the purge user replaces the one in TARGET's URL (no "there can be only one" conflict)
-  const stripped = user === undefined ? target : target.replace(/^([^/:]+:\/\/)[^@/]*@/, '$1');
+  // the purge user (or password) replaces the one in TARGET's URL (no "there can be only one" conflict)
+  const stripped = user !== undefined ? target.replace(/^([^/:]+:\/\/)[^@/]*@/, '$1')
+    : pass !== undefined ? target.replace(/^([^/:]+:\/\/)([^@/:]*):[^@/]*@/, '$1$2@') : target;
   return { target: targetCredentials(stripped, user ?? targetUser, pass ?? targetPass), env: aws };
 }
 

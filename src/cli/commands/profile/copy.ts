@@ -74,9 +74,10 @@ export const copy: ProfileCommand = async (profile, ctx) => {
   const out = profile.out;
   const display = redactUrl(destUrl);
   const release = await lockProfile(profile.paths.dir, profile.settings.lockWaitSeconds, (l) => out.warning(l));
-  const scratch = mkdtempSync(join(profile.settings.tempDir, 'lifeboat-copy-'));
+  let scratch: string | undefined;
   const backends: Backend[] = [];
   try {
+    scratch = mkdtempSync(join(profile.settings.tempDir, 'lifeboat-copy-'));
     const context = readContext(profile);
     const backendContext = { env: context.env, options: context.backendOptions, log: (l: string) => out.info(l) };
     const dest = await openBackend(destUrl, backendContext);
@@ -195,7 +196,7 @@ export const copy: ProfileCommand = async (profile, ctx) => {
     return 0;
   } finally {
     for (const b of backends) await b.close().catch(() => undefined);
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     await release();
   }
 };
