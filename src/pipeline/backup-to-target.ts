@@ -129,7 +129,7 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
   const previous = type === 'incremental' ? readSignatureChain(target, primary!.signatureChain) : undefined;
   await mkdir(options.tempdir, { recursive: true });
   const result = await runBackup({
-    source, backend: target.backend, names, previous, previousTime: type === 'incremental' ? previousEnd : undefined, compress: options.compress, compressLevel: options.compressLevel,
+    source, backend: target.backend, names, previous, racyWindow: type === 'incremental' ? { from: previousEnd, to: now } : undefined, compress: options.compress, compressLevel: options.compressLevel,
     encryptor: cipher ? () => cipher.encryptor() : undefined,
     volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
     dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,

@@ -98,8 +98,8 @@ test('a file rewritten within the second the previous backup started is backed u
     await write('older', 'kept\n');
     await utimes(join(source, 'older'), new Date(1_699_999_000_000), new Date(1_699_999_000_000));
     await utimes(source, second, second);
-    const run = (previous?: AsyncIterable<SignatureStateEntry>, previousTime?: number) => runBackup({
-      source, backend: new FileBackend(join(dir, 'target')), compress: false, volumeSizeBytes: 1 << 20, previous, previousTime,
+    const run = (previous?: AsyncIterable<SignatureStateEntry>, racyWindow?: { from: number; to: number }) => runBackup({
+      source, backend: new FileBackend(join(dir, 'target')), compress: false, volumeSizeBytes: 1 << 20, previous, racyWindow,
       tempdir: dir, maxBlockSize: 2048, dryRun: true, onWarning: () => undefined,
       names: { volume: (n) => `v${n}`, signatures: 's' },
     });
@@ -107,8 +107,8 @@ test('a file rewritten within the second the previous backup started is backed u
     await full.filelist.discard();
     // the full backup "started" in the file's second; the file is then rewritten in that same second
     await write('racy', 'after!\n');
-    const filelistOf = async (previousTime?: number) => {
-      const result = await run(overlaySignatures([readTar(createReadStream(full.signatures.path))]), previousTime);
+    const filelistOf = async (racyWindow?: { from: number; to: number }) => {
+      const result = await run(overlaySignatures([readTar(createReadStream(full.signatures.path))]), racyWindow);
       const parts: Buffer[] = [];
       for await (const chunk of result.filelist.open()) parts.push(chunk as Buffer);
       await result.filelist.discard();
@@ -117,9 +117,11 @@ test('a file rewritten within the second the previous backup started is backed u
     };
     // duplicity's rule alone misses it; with the previous backup's time the same-second file is diffed again
     assert.equal(await filelistOf(undefined), '');
-    assert.equal(await filelistOf(second.getTime() / 1000), '    changed  racy\n');
-    // a file last written before that second is still skipped
-    assert.equal(await filelistOf(second.getTime() / 1000 + 1), '');
+    const t = second.getTime() / 1000;
+    assert.equal(await filelistOf({ from: t, to: t + 60 }), '    changed  racy\n');
+    // a file last written before that second is still skipped, and so is one dated after this backup's start
+    assert.equal(await filelistOf({ from: t + 1, to: t + 60 }), '');
+    assert.equal(await filelistOf({ from: t - 60, to: t }), '');
     await rm(full.signatures.path, { force: true });
   } finally {
     await rm(dir, { recursive: true, force: true });

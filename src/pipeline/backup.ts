@@ -33,8 +33,8 @@ export interface BackupRunOptions {
   names: BackupNames;
   /** the previous chain's signature state, oldest sigtar first; undefined for a full backup */
   previous?: AsyncIterable<SignatureStateEntry>;
-  /** when the previous backup of the chain started (seconds): see isUnchanged's racySince */
-  previousTime?: number;
+  /** from when the previous backup of the chain started to when this one starts (seconds): see isUnchanged */
+  racyWindow?: RacyWindow;
   compress: boolean;
   /** gzip level (default 6) */
   compressLevel?: number;
@@ -107,7 +107,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       if (old && !old.done && compareIndex(old.value.entry.index, entry.index) === 0) {
         previous = old.value;
       }
-      if (previous && isUnchanged(entry, previous.entry, names, options.previousTime)) {
+      if (previous && isUnchanged(entry, previous.entry, names, options.racyWindow)) {
         stats.sourceFiles++;
         stats.sourceFileSize += statSize(entry);
         await nextOld();
@@ -252,20 +252,24 @@ export function* readChunks(fd: number, sizeHint: number): Generator<Buffer> {
   }
 }
 
+/** Seconds: `from` when the previous backup of the chain started, `to` when this one started. */
+export interface RacyWindow { from: number; to: number }
+
 /**
  * duplicity's change rule (§9.2): size and content are never compared, only metadata. Except, unlike
- * duplicity, a regular file whose mtime is at or after `racySince` (when the previous backup started)
- * counts as changed even with the same mtime: mtimes are stored in whole seconds, so a file written in
- * the same second after the previous backup read it keeps its mtime, and would otherwise never be
- * backed up again until its next change. Re-diffing it costs a read and a small delta.
+ * duplicity, a regular file whose mtime falls in `racy` (at or after the second the previous backup
+ * started, before this one's) counts as changed even with the same mtime: mtimes are stored in whole
+ * seconds, so a file written in the same second after the previous backup read it keeps its mtime and
+ * would otherwise not be backed up again until its next change. Re-diffing it costs a read and a small
+ * delta. mtimes in the future (a skewed clock) follow duplicity's rule, or they would be diffed every run.
  */
-export function isUnchanged(now: Entry, before: Entry, names: NameDatabase, racySince?: number): boolean {
+export function isUnchanged(now: Entry, before: Entry, names: NameDatabase, racy?: RacyWindow): boolean {
   if (now.type !== before.type) return false;
   if (now.type === 'sym') return Buffer.compare(now.linkTarget ?? Buffer.alloc(0), before.linkTarget ?? Buffer.alloc(0)) === 0;
   const owner = resolveOwner(before, names);
   if (now.permissions !== before.permissions || now.uid !== owner.uid || now.gid !== owner.gid) return false;
   if (now.type === 'chr' || now.type === 'blk') return now.devMajor === before.devMajor && now.devMinor === before.devMinor;
-  if (now.type === 'reg' && racySince !== undefined && now.mtime >= racySince) return false;
+  if (now.type === 'reg' && racy !== undefined && now.mtime >= racy.from && now.mtime < racy.to) return false;
   return now.mtime === before.mtime || (now.mtime <= 0 && before.mtime <= 0);
 }
 
