@@ -55,7 +55,7 @@ fi
 one() { # one TOOL ROUND
   local t=$1 round=$2 w=$work/w-$1 cmd
   rm -rf "$w" && mkdir -p "$w" && cp -a "$d0" "$w/src"
-  if [ "$t" = lifeboat ]; then cmd="node $here/bin/lifeboat.js duplicity"; else cmd=duplicity; fi
+  if [ "$t" = lifeboat ]; then cmd="$here/bin/lifeboat.js duplicity"; else cmd=duplicity; fi
   local common="--no-encryption --archive-dir $w/arch --name bench"
   step() {
     local name=$1; shift

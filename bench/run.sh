@@ -135,7 +135,7 @@ dup_like() { # name round program...
   measure "$r" "$name" restore "$target" "$archive" -- "$@" restore "${common[@]}" "file://$target" "$restore"
   check_restore "$name" "$r" "$restore"
 }
-run_lifeboat() { dup_like lifeboat "$1" node "$repo/bin/lifeboat.js" duplicity; }
+run_lifeboat() { dup_like lifeboat "$1" "$repo/bin/lifeboat.js" duplicity; } # as installed: through its shebang
 run_duplicity() { dup_like duplicity "$1" duplicity; }
 
 run_restic() {
