@@ -69,9 +69,9 @@ function deflatePiece(data: Uint8Array, level: number, dictionary: Buffer | unde
     deflateRaw(data, {
       level, dictionary: dictionary && dictionary.length > 0 && level > 0 ? dictionary : undefined,
       finishFlush: finish ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      // stored: all the output in one buffer (input + 5 bytes per 64 KiB stored block); deflated: 64 KiB
-      // at a time (every output buffer is garbage once joined, so they are not made larger than needed)
-      chunkSize: level === 0 ? Math.max(64, data.length + 5 * Math.ceil(data.length / 65535) + 16) : 64 * 1024,
+      // stored: all the output in one buffer (input + 5 bytes per 64 KiB stored block); deflated: half
+      // the input at a time (at least 64 KiB), so a block comes back in one or two round trips
+      chunkSize: level === 0 ? Math.max(64, data.length + 5 * Math.ceil(data.length / 65535) + 16) : Math.max(64 * 1024, Math.ceil(data.length / 2)),
     }, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
