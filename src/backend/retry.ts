@@ -133,6 +133,7 @@ class RetryingBackend implements Backend {
       let sourceError: unknown;
       const fresh: PutSource = {
         size: source.size,
+        localPath: source.localPath,
         open: () => {
           const stream = source.open();
           stream.once('error', (err) => { sourceError ??= err; });

@@ -20,6 +20,8 @@ export interface PutSource {
   size: number;
   /** opens the data from its start; called again on each attempt (withRetry), which must get the same bytes */
   open(): Readable;
+  /** a local file holding exactly these bytes, when there is one (a spooled volume): the file backend copies it in the kernel */
+  localPath?: string;
 }
 
 /** What a store's own API says about how well existing files are protected (`lifeboat PROFILE audit`). */

@@ -157,9 +157,9 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     const storedSignatures = remoteSignatures ?? result.signatures;
     if (!options.dryRun) {
       options.signal?.throwIfAborted();
-      await target.backend.put(names.signatures, { size: storedSignatures.size, open: () => SpoolFile.open(storedSignatures.path) }, { signal: options.signal });
+      await target.backend.put(names.signatures, { size: storedSignatures.size, localPath: storedSignatures.path, open: () => SpoolFile.open(storedSignatures.path) }, { signal: options.signal });
       // the manifest goes last: its presence is what makes the set complete (§1.7)
-      await target.backend.put(names.manifest, { size: storedManifest.size, open: () => SpoolFile.open(storedManifest.path) }, { signal: options.signal });
+      await target.backend.put(names.manifest, { size: storedManifest.size, localPath: storedManifest.path, open: () => SpoolFile.open(storedManifest.path) }, { signal: options.signal });
       await mkdir(target.cacheDir, { recursive: true, mode: 0o700 });
       await copyFile(manifest.path, join(target.cacheDir, cacheNameFor(names.manifest)));
       const sigCache = join(target.cacheDir, cacheNameFor(names.signatures));

@@ -112,7 +112,7 @@ export class UploadQueue<J extends UploadJob = UploadJob> {
   async #upload(job: J): Promise<void> {
     try {
       if (!this.#options.dryRun) {
-        await this.#options.backend.put(job.name, { size: job.size, open: () => SpoolFile.open(job.path) }, { signal: this.#signal });
+        await this.#options.backend.put(job.name, { size: job.size, localPath: job.path, open: () => SpoolFile.open(job.path) }, { signal: this.#signal });
       }
       this.#options.onStored?.(job);
     } catch (err) {

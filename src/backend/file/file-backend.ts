@@ -1,8 +1,8 @@
 // file:// targets: a directory on a local or mounted disk. A put writes a temporary name, fsyncs it,
 // renames it into place and fsyncs the directory, so a crash never leaves a half volume under its name.
 import { syncDirectory } from '../../fsmeta/atomic-write.js';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
@@ -52,7 +52,13 @@ export class FileBackend implements Backend {
     // (its names match at the start, any suffix after a dot), so a killed put would make a set look complete
     const temporary = join(this.#dir, `${TEMPORARY_MARKER}${randomBytes(4).toString('hex')}.${name}`);
     try {
-      await pipeline(source.open(), createWriteStream(temporary, { flags: 'wx' }), { signal: options.signal });
+      if (source.localPath !== undefined) {
+        // a spooled volume: copied in the kernel (copy_file_range), not read through the event loop
+        options.signal?.throwIfAborted();
+        await copyFile(source.localPath, temporary, constants.COPYFILE_EXCL);
+      } else {
+        await pipeline(source.open(), createWriteStream(temporary, { flags: 'wx' }), { signal: options.signal });
+      }
       const handle = await open(temporary, 'r');
       try {
         await handle.sync();
