@@ -79,6 +79,8 @@ export class DeltaBuilder {
   readonly #seenShift: number;
   readonly #sum = Buffer.alloc(16);
   #buf: Buffer = Buffer.alloc(0);
+  /** #buf lives at the start of this, reused from push to push (a new buffer per push churned memory) */
+  #store: Buffer = Buffer.alloc(0);
   #pos = 0;
   #litStart = 0;
   #valid = false;
@@ -118,12 +120,21 @@ export class DeltaBuilder {
       this.#emitLiteral(Buffer.from(chunk));
       return this.#take();
     }
-    // keep only what is still needed: the pending literal and the unscanned tail
-    const keep = this.#buf.subarray(this.#litStart);
+    // keep only what is still needed: the pending literal and the unscanned tail (bounded by MAX_LITERAL_RUN)
+    const keep = this.#buf.length - this.#litStart;
+    const need = keep + chunk.length;
+    if (this.#store.length < need) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.#store.length * 2));
+      this.#buf.copy(bigger, 0, this.#litStart);
+      this.#store = bigger;
+    } else if (keep > 0 && this.#litStart > 0) {
+      this.#store.copyWithin(0, this.#litStart, this.#buf.length);
+    }
+    this.#store.set(chunk, keep);
     this.#base += this.#litStart;
     this.#pos -= this.#litStart;
     this.#litStart = 0;
-    this.#buf = keep.length === 0 ? Buffer.from(chunk) : Buffer.concat([keep, chunk]);
+    this.#buf = this.#store.subarray(0, need);
     this.#scan(false);
     return this.#take();
   }
@@ -141,7 +152,8 @@ export class DeltaBuilder {
   }
 
   #take(): Buffer {
-    const out = this.#out.length === 1 ? this.#out[0] : Buffer.concat(this.#out);
+    // always a copy when it could be a view of #store, which the next push overwrites
+    const out = this.#out.length === 1 && this.#out[0].buffer !== this.#store.buffer ? this.#out[0] : Buffer.concat(this.#out);
     this.#out = [];
     return out;
   }

@@ -2,7 +2,8 @@
 // signature state, and write difftar volumes, then the signature file, then the manifest, last.
 // Orchestration only: the formats live in duplicity/, tar/ and librsync/.
 // Files are opened and read with synchronous calls: see the note in selection/walk.ts.
-import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+// Big changed files get their deltas on worker threads, cut into segments (delta-workers.ts).
+import { closeSync, lstatSync, openSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { Backend } from '../backend/types.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
@@ -12,8 +13,7 @@ import { deletedSignatureHeader, signatureHeader, snapshotSignatureHeader } from
 import { isSystemError } from '../errors/format-error.js';
 import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
-import { generateDelta } from '../librsync/delta.js';
-import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, parseSignature, SignatureBuilder } from '../librsync/signature.js';
+import { duplicityBlockLength, SignatureParser, type Signature } from '../librsync/signature.js';
 import { walkSource, type WalkSelection } from '../selection/walk.js';
 import { TarWriter } from '../tar/tar-writer.js';
 import type { SignatureStateEntry } from './signature-state.js';
@@ -21,6 +21,8 @@ import { SpoolFile, type SpoolResult } from './spool.js';
 import { VolumeSplitter, type VolumeRecord } from './volume-splitter.js';
 import { BackupStatistics } from './statistics.js';
 import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
+import { filePayload } from './file-payload.js';
+import { defaultDeltaWorkers, DeltaWorkers } from './delta-workers.js';
 
 export interface BackupNames {
   volume(n: number): string;
@@ -53,7 +55,26 @@ export interface BackupRunOptions {
   nameDatabase?: NameDatabase;
   /** duplicity's file selection; objects left out that the previous state has become deletions */
   selection?: WalkSelection;
+  /** worker threads for big files' deltas (default: one per core beyond the first; 0: all on the main thread) */
+  deltaWorkers?: number;
+  /** changed files from this size up get their delta on a worker (default 1 MiB; tests set it lower) */
+  deltaWorkerMinBytes?: number;
 }
+
+const DELTA_WORKER_MIN_BYTES = 1 << 20;
+
+/** What the previous backup had at an index (its signature read when the new object needs a delta). */
+interface PreviousObject {
+  entry: Entry;
+  kind: SignatureStateEntry['kind'];
+  signature?: Buffer;
+}
+
+/** One step of the backup, in index order. */
+type Step =
+  | { type: 'gone'; gone: PreviousObject }
+  | { type: 'unchanged'; entry: Entry }
+  | { type: 'store'; entry: Entry; previous?: PreviousObject };
 
 export interface BackupRunResult {
   volumes: VolumeRecord[];
@@ -95,12 +116,18 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   let old = oldIterator ? await oldIterator.next() : undefined;
   const nextOld = async () => { old = await oldIterator!.next(); };
 
-  try {
+  const workerCount = options.deltaWorkers ?? defaultDeltaWorkers();
+  const workers = workerCount > 0 ? new DeltaWorkers(workerCount) : undefined;
+  const workerMinBytes = options.deltaWorkerMinBytes ?? DELTA_WORKER_MIN_BYTES;
+  /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
+  const workerFds: number[] = [];
+
+  /** The walk merge-joined with the previous state (§9.2): what happens to each object, in index order. */
+  async function* plan(): AsyncGenerator<Step> {
     for await (const entry of walk) {
-      options.onProgress?.(stats);
       // everything in the old state before this index is gone from the source
       while (old && !old.done && compareIndex(old.value.entry.index, entry.index) < 0) {
-        await recordDeletion(old.value);
+        yield { type: 'gone', gone: { entry: old.value.entry, kind: old.value.kind } };
         await nextOld();
       }
       let previous: SignatureStateEntry | undefined;
@@ -108,18 +135,39 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
         previous = old.value;
       }
       if (previous && isUnchanged(entry, previous.entry, names, options.racyWindow)) {
-        stats.sourceFiles++;
-        stats.sourceFileSize += statSize(entry);
+        yield { type: 'unchanged', entry };
         await nextOld();
         continue;
       }
-      const stored = await storeEntry(entry, previous);
-      if (!stored && previous && previous.entry.index.length > 0) await recordDeletion(previous);
-      if (previous) await nextOld();
+      let before: PreviousObject | undefined;
+      if (previous) {
+        before = { entry: previous.entry, kind: previous.kind };
+        // a changed regular file's delta needs its previous signature, read before the state moves on
+        if (previous.kind === 'signature' && entry.type === 'reg') before.signature = await collect(previous.body);
+        await nextOld();
+      }
+      yield { type: 'store', entry, previous: before };
     }
     while (old && !old.done) {
-      await recordDeletion(old.value);
+      yield { type: 'gone', gone: { entry: old.value.entry, kind: old.value.kind } };
       await nextOld();
+    }
+  }
+
+  try {
+    for await (const step of plan()) {
+      if (step.type === 'gone') {
+        await recordDeletion(step.gone);
+        continue;
+      }
+      options.onProgress?.(stats);
+      if (step.type === 'unchanged') {
+        stats.sourceFiles++;
+        stats.sourceFileSize += statSize(step.entry);
+        continue;
+      }
+      const stored = await storeEntry(step.entry, step.previous);
+      if (!stored && step.previous && step.previous.entry.index.length > 0) await recordDeletion(step.previous);
     }
     await writeSig([sigTar.end()]);
     const volumes = await splitter.finish();
@@ -134,6 +182,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     await filelist.discard();
     throw err;
   } finally {
+    await workers?.close();
+    for (const fd of workerFds) closeSync(fd);
     await oldIterator?.return?.();
   }
 
@@ -149,7 +199,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     }
   }
 
-  async function recordDeletion(gone: SignatureStateEntry): Promise<void> {
+  async function recordDeletion(gone: PreviousObject): Promise<void> {
     if (gone.entry.index.length === 0) return;
     await addMember(deletedMember(gone.entry.index));
     await writeSig(sigTar.add(deletedSignatureHeader(gone.entry.index)));
@@ -159,7 +209,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   }
 
   /** Writes one new or changed object; false when it could not be read (left out, with a warning). */
-  async function storeEntry(entry: Entry, previous: SignatureStateEntry | undefined): Promise<boolean> {
+  async function storeEntry(entry: Entry, previous: PreviousObject | undefined): Promise<boolean> {
     // duplicity's kind follows what is stored, not whether the path existed (diffdir.log_delta_path):
     // a snapshot is "new" (also a type change such as symlink -> file), only a diff is "changed"
     if (entry.type !== 'reg') {
@@ -179,40 +229,39 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       options.onWarning(`Error accessing possibly locked file ${formatPath(path)} (${err.code})`);
       return false;
     }
+    const diff = previous?.signature !== undefined;
+    const blockLength = duplicityBlockLength(entry.size, options.maxBlockSize);
+    let payload: AsyncIterable<Buffer>;
+    let result: () => Promise<{ contentBytes: number; signature: Buffer }>;
+    let settled = true;
+    if (diff && workers && entry.size >= workerMinBytes) {
+      const job = workers.diff(fd, entry.size, blockLength, previous!.signature!);
+      settled = false;
+      job.result.then(() => { settled = true; }, () => undefined);
+      payload = job.payload;
+      result = () => job.result;
+    } else {
+      const file = filePayload(fd, entry.size, blockLength, diff ? parsedSignature(previous!.signature!) : undefined);
+      payload = file.payload;
+      result = async () => file.result();
+    }
     try {
-      const diff = previous?.kind === 'signature';
-      const builder = new SignatureBuilder({
-        blockLength: duplicityBlockLength(entry.size, options.maxBlockSize),
-        strongLength: DUPLICITY_STRONG_LENGTH,
-        rememberRecent: diff,
-      });
-      const sigParts: Buffer[] = [];
-      let contentBytes = 0;
-      const content = async function* (): AsyncGenerator<Buffer> {
-        for (const chunk of readChunks(fd, entry.size)) {
-          contentBytes += chunk.length;
-          const sig = builder.push(chunk);
-          if (sig.length > 0) sigParts.push(sig);
-          yield chunk;
-        }
-      };
       const kind: FilelistKind = diff ? 'changed' : 'new';
-      // the delta reads the same bytes after the signature builder: its matching blocks' MD4 sums come from there
-      const payload = diff ? generateDelta(await parseSignature(previous!.body), content(), builder.recentStrongSum) : content();
       // RawDeltaSize: the bytes stored as member data (content or delta), without tar headers
       const counted = async function* (): AsyncGenerator<Uint8Array> {
         for await (const chunk of payload) { stats.rawDeltaSize += chunk.length; yield chunk; }
       };
       for await (const member of payloadMembers(diff ? 'diff' : 'snapshot', entry, counted())) await addMember(member);
-      sigParts.push(builder.finish());
-      const signature = Buffer.concat(sigParts);
+      const { contentBytes, signature } = await result();
       const stored = { ...entry, size: contentBytes };
       await writeSig(sigTar.add(signatureHeader(stored, signature.length), signature));
       await filelist.add(kind, entry.index);
       countStored(kind, contentBytes, entry.size);
       return true;
     } finally {
-      closeSync(fd);
+      // a worker may still be reading a file whose delta failed midway: its descriptor waits for the workers to stop
+      if (settled) closeSync(fd);
+      else workerFds.push(fd);
     }
   }
 
@@ -235,21 +284,16 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   }
 }
 
-const READ_CHUNK = 1 << 16;
+async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of body) parts.push(part);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
 
-/**
- * A file's bytes in chunks of up to 64 KiB, read to its end (it may have grown since the lstat). A
- * short read of a regular file means its end, so a small file costs one read call.
- */
-export function* readChunks(fd: number, sizeHint: number): Generator<Buffer> {
-  let want = Math.min(READ_CHUNK, sizeHint + 1);
-  for (;;) {
-    const buffer = Buffer.allocUnsafe(want);
-    const bytesRead = readSync(fd, buffer, 0, want, null);
-    if (bytesRead > 0) yield buffer.subarray(0, bytesRead);
-    if (bytesRead < want) return;
-    want = READ_CHUNK;
-  }
+function parsedSignature(body: Buffer): Signature {
+  const parser = new SignatureParser();
+  parser.push(body);
+  return parser.finish();
 }
 
 /** Seconds: `from` when the previous backup of the chain started, `to` when this one started. */

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { randomText, mutate } from '../../test/support/random.js';
+import { requireProgram } from '../../test/support/programs.js';
+import { DeltaWorkers } from './delta-workers.js';
+
+const RDIFF_SIGNATURE = ['signature', '-b', '2048', '-S', '8', '-H', 'md4', '-R', 'rollsum'];
+
+/** Runs a DeltaWorkers delta of `newData` against rdiff's signature of `basis`; rdiff checks the result. */
+async function checkAgainstRdiff(basis: Buffer, newData: Buffer, options: { workers: number; segmentMinBytes: number; sizeHint?: number }) {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-delta-workers-'));
+  const workers = new DeltaWorkers(options.workers, options.segmentMinBytes);
+  try {
+    const at = (name: string) => join(dir, name);
+    writeFileSync(at('basis'), basis);
+    writeFileSync(at('new'), newData);
+    execFileSync('rdiff', [...RDIFF_SIGNATURE, at('basis'), at('basis.sig')]);
+    execFileSync('rdiff', [...RDIFF_SIGNATURE, at('new'), at('new.sig')]);
+    const fd = openSync(at('new'), 'r');
+    try {
+      const job = workers.diff(fd, options.sizeHint ?? newData.length, 2048, readFileSync(at('basis.sig')));
+      const parts: Buffer[] = [];
+      for await (const part of job.payload) parts.push(Buffer.from(part));
+      const { contentBytes, signature } = await job.result;
+      writeFileSync(at('delta'), Buffer.concat(parts));
+      assert.equal(contentBytes, newData.length);
+      // the joined segment signatures are librsync's signature of the whole file, byte for byte
+      assert.ok(signature.equals(readFileSync(at('new.sig'))), 'signature differs from rdiff signature');
+      // and the joined deltas rebuild the file with librsync's own patch
+      execFileSync('rdiff', ['patch', at('basis'), at('delta'), at('patched')]);
+      assert.ok(readFileSync(at('patched')).equals(newData), 'rdiff patch of the joined delta differs from the new file');
+      return Buffer.concat(parts).length;
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    await workers.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a file cut into segments on two workers: rdiff patches the joined delta and gets the same signature', async (t) => {
+  if (!requireProgram(t, 'rdiff')) return;
+  const basis = randomText(1, 5 << 20);
+  // edits everywhere, some shifting the rest of the file, and growth at the end
+  const newData = Buffer.concat([mutate(2, basis, 40), randomText(3, 300_000)]);
+  const deltaBytes = await checkAgainstRdiff(basis, newData, { workers: 2, segmentMinBytes: 1 << 20 });
+  // most of the file is copied from the basis: the delta is far smaller than the file
+  assert.ok(deltaBytes < newData.length / 4, `delta of ${deltaBytes} bytes`);
+});
+
+test('one segment, and a file that shrank after its lstat (the later segments read nothing)', async (t) => {
+  if (!requireProgram(t, 'rdiff')) return;
+  const basis = randomText(4, 3 << 20);
+  const newData = mutate(5, basis, 10);
+  await checkAgainstRdiff(basis, newData, { workers: 1, segmentMinBytes: 64 << 20 });
+  // planned as 4 MiB in 4 segments; the file has 3 MiB: the last segment is empty, and one ends short
+  await checkAgainstRdiff(basis, newData.subarray(0, 2_500_000), { workers: 2, segmentMinBytes: 1 << 20, sizeHint: 4 << 20 });
+});
+
+test('an empty new file and a new file unlike the basis (all literal)', async (t) => {
+  if (!requireProgram(t, 'rdiff')) return;
+  const basis = randomText(6, 2 << 20);
+  await checkAgainstRdiff(basis, Buffer.alloc(0), { workers: 2, segmentMinBytes: 1 << 20, sizeHint: 2 << 20 });
+  await checkAgainstRdiff(basis, randomText(7, 3 << 20), { workers: 2, segmentMinBytes: 1 << 20 });
+});

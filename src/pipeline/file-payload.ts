@@ -1,0 +1,73 @@
+// What a backup stores for one regular file, read once: the payload (its content, or the librsync delta
+// against its previous signature) streamed out, and the file's new signature, complete when the payload
+// has been read to its end. The main thread runs this for most files; delta-worker.ts runs it on a
+// worker thread for big changed files. Reading once matters: a file that changes while it is read must
+// still get a signature of exactly the bytes stored, or the next incremental's delta would be wrong.
+import { readSync } from 'node:fs';
+import { generateDelta } from '../librsync/delta.js';
+import { DUPLICITY_STRONG_LENGTH, SignatureBuilder, type Signature } from '../librsync/signature.js';
+
+export interface FilePayload {
+  /** the content, or the delta against `previous`; read it to its end before calling result() */
+  payload: AsyncGenerator<Buffer>;
+  /** bytes read of the file (it may have grown or shrunk since its lstat) and its new signature */
+  result(): { contentBytes: number; signature: Buffer };
+}
+
+/**
+ * One segment of a file: bytes [start, end) read with positional reads (end undefined: to the file's
+ * end). A big file's segments are diffed on several workers at once (delta-workers.ts).
+ */
+export interface FileRange {
+  start: number;
+  end?: number;
+}
+
+export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature, range?: FileRange): FilePayload {
+  const builder = new SignatureBuilder({ blockLength, strongLength: DUPLICITY_STRONG_LENGTH, rememberRecent: previous !== undefined });
+  const sigParts: Buffer[] = [];
+  let contentBytes = 0;
+  let signature: Buffer | undefined;
+  const content = async function* (): AsyncGenerator<Buffer> {
+    // a delta copies what it keeps, so its reads can share one buffer; stored content is held by the tar pieces
+    for (const chunk of readChunks(fd, sizeHint, range, previous !== undefined)) {
+      contentBytes += chunk.length;
+      const sig = builder.push(chunk);
+      if (sig.length > 0) sigParts.push(sig);
+      yield chunk;
+    }
+    sigParts.push(builder.finish());
+    signature = Buffer.concat(sigParts);
+  };
+  // the delta reads the same bytes after the signature builder: its matching blocks' MD4 sums come from there
+  const payload = previous ? generateDelta(previous, content(), builder.recentStrongSum) : content();
+  return {
+    payload,
+    result: () => {
+      if (!signature) throw new Error('filePayload: result() before the payload was read to its end');
+      return { contentBytes, signature };
+    },
+  };
+}
+
+const READ_CHUNK = 1 << 16;
+
+/**
+ * A file's bytes in chunks of up to 64 KiB, read to its end (it may have grown since the lstat), or
+ * the bytes of `range`. A short read of a regular file means its end, so a small file costs one read
+ * call. With `reuse` every chunk is the same buffer, overwritten by the next read.
+ */
+export function* readChunks(fd: number, sizeHint: number, range?: FileRange, reuse = false): Generator<Buffer> {
+  let position = range ? range.start : null;
+  const end = range?.end ?? Infinity;
+  let want = Math.min(READ_CHUNK, sizeHint + 1, end - (position ?? 0));
+  const shared = reuse ? Buffer.allocUnsafe(READ_CHUNK) : undefined;
+  while (want > 0) {
+    const buffer = shared ?? Buffer.allocUnsafe(want);
+    const bytesRead = readSync(fd, buffer, 0, want, position);
+    if (bytesRead > 0) yield buffer.subarray(0, bytesRead);
+    if (bytesRead < want) return;
+    if (position !== null) position += bytesRead;
+    want = Math.min(READ_CHUNK, end - (position ?? 0));
+  }
+}
