@@ -7,6 +7,7 @@ import { isUrl } from '../backend/url.js';
 import { parseTimeString } from '../duplicity/time.js';
 import { expandFileName, type SelectionRule } from '../selection/selector.js';
 import { parseVerbosity } from './verbosity.js';
+import { DEFAULT_GZIP_LEVEL } from '../pipeline/parallel-gzip.js';
 
 export const actions = [
   'cleanup', 'collection-status', 'full', 'incremental', 'list-current-files', 'remove-older-than',
@@ -31,7 +32,7 @@ export interface DuplicityOptions {
   gpgBinary?: string;
   /** false with --no-compression */
   compression: boolean;
-  /** --compress-level (Lifeboat's own): gzip level of volumes and signature files, @default 6 as duplicity */
+  /** --compress-level (Lifeboat's own): gzip level of volumes and signature files, @default DEFAULT_GZIP_LEVEL */
   compressLevel: number;
   /** @default 200 */
   volsizeMiB: number;
@@ -82,7 +83,7 @@ const known: Record<string, OptionSpec> = {
   '--no-encryption': flag((o) => { o.encryption = false; }),
   '--no-compression': flag((o) => { o.compression = false; }),
   '--compress-level': valued((o, v) => {
-    if (!/^[0-9]$/.test(v)) throw new UsageError(`option --compress-level: bad level "${v}"`, 'give a gzip level from 0 (stored, fastest) to 9 (smallest); the default is 6, as duplicity');
+    if (!/^[0-9]$/.test(v)) throw new UsageError(`option --compress-level: bad level "${v}"`, `give a gzip level from 0 (stored, fastest) to 9 (smallest); the default is ${DEFAULT_GZIP_LEVEL}`);
     o.compressLevel = Number(v);
   }),
   '--encrypt-key': valued((o, v) => { o.encryptKeys.push(v); }),
@@ -167,7 +168,7 @@ function expandAbbreviation(name: string): string {
 
 function defaults(): DuplicityOptions {
   return {
-    encryption: true, encryptKeys: [], hiddenEncryptKeys: [], keyFiles: [], compression: true, compressLevel: 6, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
+    encryption: true, encryptKeys: [], hiddenEncryptKeys: [], keyFiles: [], compression: true, compressLevel: DEFAULT_GZIP_LEVEL, volsizeMiB: 200, allowSourceMismatch: false, progress: false,
     dryRun: false, printStatistics: true, force: false, compareData: false, numericOwner: false,
     restoreOwnership: true, maxBlocksize: 2048, selection: [], nullSeparator: false,
     backendOptions: new Map(),

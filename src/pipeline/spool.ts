@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { PassThrough, Transform, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ParallelGzip } from './parallel-gzip.js';
+import { DEFAULT_GZIP_LEVEL, ParallelGzip } from './parallel-gzip.js';
 
 const GATHER_BYTES = 256 * 1024;
 // an encryptor is several stages deep: what is gathered is counted only once it comes out, so less
@@ -48,7 +48,7 @@ export class SpoolFile {
         this.#hash.update(chunk);
         const handle = await file;
         for (let at = 0; at < chunk.length;) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
-      }, { level: options.gzipLevel ?? 6 });
+      }, { level: options.gzipLevel ?? DEFAULT_GZIP_LEVEL });
       this.#done = Promise.resolve();
       return;
     }
