@@ -22,7 +22,7 @@ import { VolumeSplitter, type VolumeRecord } from './volume-splitter.js';
 import { BackupStatistics } from './statistics.js';
 import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
 import { filePayload } from './file-payload.js';
-import { defaultDeltaWorkers, DeltaWorkers } from './delta-workers.js';
+import { defaultDeltaWorkers, DeltaWorkers, MAX_SHARED_SIGNATURE_BYTES } from './delta-workers.js';
 
 export interface BackupNames {
   volume(n: number): string;
@@ -55,7 +55,7 @@ export interface BackupRunOptions {
   nameDatabase?: NameDatabase;
   /** duplicity's file selection; objects left out that the previous state has become deletions */
   selection?: WalkSelection;
-  /** worker threads for big files' deltas (default: one per core beyond the first; 0: all on the main thread) */
+  /** worker threads for big files' deltas (default: one per core, up to 4; 0: all on the main thread) */
   deltaWorkers?: number;
   /** changed files from this size up get their delta on a worker (default 1 MiB; tests set it lower) */
   deltaWorkerMinBytes?: number;
@@ -234,7 +234,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     let payload: AsyncIterable<Buffer>;
     let result: () => Promise<{ contentBytes: number; signature: Buffer }>;
     let settled = true;
-    if (diff && workers && entry.size >= workerMinBytes) {
+    if (diff && workers && entry.size >= workerMinBytes && previous!.signature!.length <= MAX_SHARED_SIGNATURE_BYTES) {
       const job = workers.diff(fd, entry.size, blockLength, previous!.signature!);
       settled = false;
       job.result.then(() => { settled = true; }, () => undefined);

@@ -14,18 +14,24 @@ const AHEAD_BYTES = 4 << 20;
 const MESSAGE_BYTES = 1 << 16;
 
 const port = parentPort!;
+/** the job being run (one at a time), its bytes sent and taken by the main thread, and whether it was cancelled */
+let current = 0;
 let sent = 0;
 let taken = 0;
+let cancelled = false;
 let wake: (() => void) | undefined;
 
 port.on('message', (message: WorkerRequest) => {
-  if (message.type === 'taken') {
-    taken += message.bytes;
-    wake?.();
-    wake = undefined;
+  if (message.type === 'diff') {
+    void run(message);
     return;
   }
-  void run(message);
+  // a message about a job that has ended already is stale
+  if (message.job !== current) return;
+  if (message.type === 'taken') taken += message.bytes;
+  else cancelled = true;
+  wake?.();
+  wake = undefined;
 });
 
 function reply(message: WorkerReply, transfer?: ArrayBuffer): void {
@@ -38,8 +44,10 @@ function ownMemory(chunk: Buffer): ArrayBuffer | undefined {
 }
 
 async function run(job: Extract<WorkerRequest, { type: 'diff' }>): Promise<void> {
+  current = job.job;
   sent = 0;
   taken = 0;
+  cancelled = false;
   try {
     const parser = new SignatureParser();
     parser.push(job.previous);
@@ -54,7 +62,8 @@ async function run(job: Extract<WorkerRequest, { type: 'diff' }>): Promise<void>
       sent += gatheredBytes;
       gathered = [];
       gatheredBytes = 0;
-      while (sent - taken > AHEAD_BYTES) await new Promise<void>((resolve) => { wake = resolve; });
+      while (sent - taken > AHEAD_BYTES && !cancelled) await new Promise<void>((resolve) => { wake = resolve; });
+      if (cancelled) throw new Error('cancelled');
     };
     const take = (chunk: Buffer) => { if (chunk.length > 0) { gathered.push(chunk); gatheredBytes += chunk.length; } };
     // one chunk is held back: the last one ends with the end command, which only the last segment keeps
@@ -78,5 +87,7 @@ async function run(job: Extract<WorkerRequest, { type: 'diff' }>): Promise<void>
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     reply({ type: 'error', message: e instanceof Error ? e.message : String(err), code: e.code, syscall: e.syscall });
+  } finally {
+    current = 0;
   }
 }

@@ -68,3 +68,40 @@ test('an empty new file and a new file unlike the basis (all literal)', async (t
   await checkAgainstRdiff(basis, Buffer.alloc(0), { workers: 2, segmentMinBytes: 1 << 20, sizeHint: 2 << 20 });
   await checkAgainstRdiff(basis, randomText(7, 3 << 20), { workers: 2, segmentMinBytes: 1 << 20 });
 });
+
+test('a reader that stops early cancels the segments still running; the workers take the next file', async (t) => {
+  if (!requireProgram(t, 'rdiff')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-delta-workers-'));
+  const workers = new DeltaWorkers(2, 1 << 20);
+  try {
+    const basis = randomText(8, 4 << 20);
+    writeFileSync(join(dir, 'basis'), basis);
+    execFileSync('rdiff', [...RDIFF_SIGNATURE, join(dir, 'basis'), join(dir, 'basis.sig')]);
+    const signature = readFileSync(join(dir, 'basis.sig'));
+    // all literal: every segment fills its read-ahead and waits for the reader
+    writeFileSync(join(dir, 'other'), randomText(9, 24 << 20));
+    const fd = openSync(join(dir, 'other'), 'r');
+    try {
+      const abandoned = workers.diff(fd, 24 << 20, 2048, signature);
+      for await (const _ of abandoned.payload) break;
+      // both workers must be free again: this file's delta completes
+      writeFileSync(join(dir, 'new'), mutate(10, basis, 5));
+      const fd2 = openSync(join(dir, 'new'), 'r');
+      try {
+        const job = workers.diff(fd2, 4 << 20, 2048, signature);
+        const parts: Buffer[] = [];
+        for await (const part of job.payload) parts.push(Buffer.from(part));
+        writeFileSync(join(dir, 'delta'), Buffer.concat(parts));
+        execFileSync('rdiff', ['patch', join(dir, 'basis'), join(dir, 'delta'), join(dir, 'patched')]);
+        assert.ok(readFileSync(join(dir, 'patched')).equals(readFileSync(join(dir, 'new'))));
+      } finally {
+        closeSync(fd2);
+      }
+    } finally {
+      await workers.close();
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

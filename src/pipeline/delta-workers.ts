@@ -1,8 +1,7 @@
 // Big changed files get their librsync delta and new signature on worker threads, so that on a machine
-// with several cores an incremental's MD4 and rolling-checksum work runs on every core, beside the main
-// thread's walk, tar and small files. The backup asks for a file's delta well before it is its turn in
-// the archive (backup.ts looks ahead in the walk); the delta streams back with bounded read-ahead
-// (delta-worker.ts) and is stored in order like any other.
+// with several cores an incremental's MD4 and rolling-checksum work runs on every core. The main thread
+// waits for a big file's delta, which streams back with bounded read-ahead (delta-worker.ts), and
+// stores it like any other.
 //
 // A big file is cut into segments at block boundaries, each diffed on its own against the whole
 // previous signature: a delta is a list of commands (copy basis bytes, insert literal bytes), so the
@@ -10,12 +9,17 @@
 // segments' signatures joined (without the inner headers) are the file's signature, block for block.
 // The joined delta is not byte-for-byte librsync's (a match across a cut is found one block later),
 // but rdiff and duplicity apply it the same.
+//
+// Every worker parses the previous signature and indexes it (about 3x its size), so a file whose
+// previous signature is large stays on the main thread (MAX_SHARED_SIGNATURE_BYTES): memory stays
+// what it was without workers.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 export type WorkerRequest =
-  | { type: 'diff'; fd: number; sizeHint: number; blockLength: number; previous: Buffer; start: number; end?: number; first: boolean; last: boolean }
-  | { type: 'taken'; bytes: number };
+  | { type: 'diff'; job: number; fd: number; sizeHint: number; blockLength: number; previous: Uint8Array; start: number; end?: number; first: boolean; last: boolean }
+  | { type: 'taken'; job: number; bytes: number }
+  | { type: 'cancel'; job: number };
 
 export type WorkerReply =
   | { type: 'data'; chunk: Uint8Array }
@@ -25,36 +29,41 @@ export type WorkerReply =
 export interface DeltaJob {
   /** the delta, in order; read it to its end, then await `result` */
   payload: AsyncGenerator<Buffer>;
+  /** settles only after the payload was read to its end (after a failure or an early stop: never) */
   result: Promise<{ contentBytes: number; signature: Buffer }>;
 }
 
 /** files are cut into segments of at least this size, at most two per worker */
 const SEGMENT_MIN_BYTES = 4 << 20;
+/** previous signatures up to this size go to workers (2 KiB blocks: files up to about 2.8 GB) */
+export const MAX_SHARED_SIGNATURE_BYTES = 16 << 20;
 /** the delta's end command, left out of every segment's delta but the last */
 const OP_END = Buffer.from([0]);
 
-interface PendingJob {
+interface Segment {
   request: Extract<WorkerRequest, { type: 'diff' }>;
+  worker?: Worker;
   onReply(reply: WorkerReply): void;
-  start(worker: Worker): void;
 }
 
 /**
- * The default: a worker per core (up to 4). Not one fewer for the main thread: while the big files'
- * deltas run, the main thread mostly waits for the first of them.
+ * The default: a worker per core (up to 4). Not one fewer for the main thread: while a big file's
+ * deltas run, the main thread mostly waits for them.
  */
 export function defaultDeltaWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
+/** Workers are started on the first diff(); close() must be called, or they keep the process alive. */
 export class DeltaWorkers {
   readonly #size: number;
   readonly #segmentMinBytes: number;
   #workers: Worker[] = [];
   #idle: Worker[] = [];
-  #current = new Map<Worker, PendingJob>();
-  #queue: PendingJob[] = [];
+  #current = new Map<Worker, Segment>();
+  #queue: Segment[] = [];
   #closed = false;
+  #nextJob = 1;
 
   /** `segmentMinBytes` is for tests, to cut small files */
   constructor(size: number, segmentMinBytes = SEGMENT_MIN_BYTES) {
@@ -64,45 +73,69 @@ export class DeltaWorkers {
 
   /**
    * Starts the delta of the file open on `fd` (read with positional reads) against its previous
-   * signature `previous`. The caller keeps the descriptor, and closes it once `result` has settled;
-   * `result` settles only after the payload was read to its end (after a failure: never).
+   * signature `previous` (at most MAX_SHARED_SIGNATURE_BYTES). The caller keeps the descriptor, and
+   * closes it once `result` has settled, or after close().
    */
   diff(fd: number, size: number, blockLength: number, previous: Buffer): DeltaJob {
+    // one copy of the signature that every segment's worker reads, not a copy per message
+    const shared = new Uint8Array(new SharedArrayBuffer(previous.length));
+    shared.set(previous);
     const count = Math.max(1, Math.min(this.#size * 2, Math.floor(size / this.#segmentMinBytes)));
     const length = Math.ceil(size / count / blockLength) * blockLength;
-    const segments: { start: number; end?: number; job: DeltaJob }[] = [];
+    const segments: { start: number; end?: number; job: DeltaJob & { cancel(): void } }[] = [];
     for (let i = 0; i < count; i++) {
       const start = i * length;
       const end = i === count - 1 ? undefined : start + length;
-      segments.push({ start, end, job: this.#segment({ type: 'diff', fd, sizeHint: size, blockLength, previous, start, end, first: i === 0, last: end === undefined }) });
+      const request = { type: 'diff', job: this.#nextJob++, fd, sizeHint: size, blockLength, previous: shared, start, end, first: i === 0, last: end === undefined } as const;
+      segments.push({ start, end, job: this.#segment(request) });
     }
     let settle!: (v: { contentBytes: number; signature: Buffer }) => void;
     const result = new Promise<{ contentBytes: number; signature: Buffer }>((resolve) => { settle = resolve; });
     const payload = (async function* (): AsyncGenerator<Buffer> {
       let contentBytes = 0;
       const signatures: Buffer[] = [];
-      for (let i = 0; i < segments.length; i++) {
-        const { start, end, job } = segments[i];
-        yield* job.payload;
-        const part = await job.result;
-        contentBytes += part.contentBytes;
-        signatures.push(part.signature);
-        if (end !== undefined && part.contentBytes < end - start) {
-          // the file shrank while it was read: it ends here; the later segments are read and dropped
-          yield OP_END;
-          for (const later of segments.slice(i + 1)) {
-            for await (const _ of later.job.payload) { /* dropped */ }
-            await later.job.result;
+      let finished = 0;
+      try {
+        for (let i = 0; i < segments.length; i++) {
+          const { start, end, job } = segments[i];
+          yield* job.payload;
+          const part = await job.result;
+          finished = i + 1;
+          contentBytes += part.contentBytes;
+          signatures.push(part.signature);
+          if (end !== undefined && part.contentBytes < end - start) {
+            // the file shrank while it was read: it ends here; the later segments are read and dropped
+            yield OP_END;
+            for (const later of segments.slice(i + 1)) {
+              for await (const _ of later.job.payload) { /* dropped */ }
+              await later.job.result;
+              finished++;
+            }
+            break;
           }
-          break;
         }
+        settle({ contentBytes, signature: signatures.length === 1 ? signatures[0] : Buffer.concat(signatures) });
+      } finally {
+        // stopped early (an error, a return): the segments still running would wait for ever for their reader
+        for (const later of segments.slice(finished)) later.job.cancel();
       }
-      settle({ contentBytes, signature: signatures.length === 1 ? signatures[0] : Buffer.concat(signatures) });
     })();
     return { payload, result };
   }
 
-  #segment(request: Extract<WorkerRequest, { type: 'diff' }>): DeltaJob {
+  /** Stops every worker; jobs not finished fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const workers = this.#workers;
+    this.#workers = [];
+    this.#idle = [];
+    for (const segment of [...this.#current.values(), ...this.#queue]) segment.onReply({ type: 'error', message: 'the backup stopped' });
+    this.#current.clear();
+    this.#queue = [];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  #segment(request: Extract<WorkerRequest, { type: 'diff' }>): DeltaJob & { cancel(): void } {
     const chunks: Buffer[] = [];
     let ended = false;
     let failure: Error | undefined;
@@ -110,10 +143,8 @@ export class DeltaWorkers {
     let settle!: { resolve(v: { contentBytes: number; signature: Buffer }): void; reject(e: Error): void };
     const result = new Promise<{ contentBytes: number; signature: Buffer }>((resolve, reject) => { settle = { resolve, reject }; });
     result.catch(() => undefined);
-    let worker: Worker | undefined;
-    const job: PendingJob = {
+    const segment: Segment = {
       request,
-      start: (w) => { worker = w; this.#current.set(w, job); w.postMessage(job.request); },
       onReply: (reply) => {
         if (reply.type === 'data') chunks.push(Buffer.from(reply.chunk.buffer, reply.chunk.byteOffset, reply.chunk.byteLength));
         else if (reply.type === 'end') {
@@ -127,14 +158,12 @@ export class DeltaWorkers {
         wake = undefined;
       },
     };
-    const idle = this.#takeWorker();
-    if (idle) job.start(idle);
-    else this.#queue.push(job);
+    this.#dispatch(segment);
     const payload = (async function* (): AsyncGenerator<Buffer> {
       for (;;) {
         const chunk = chunks.shift();
         if (chunk) {
-          worker?.postMessage({ type: 'taken', bytes: chunk.length } satisfies WorkerRequest);
+          segment.worker?.postMessage({ type: 'taken', job: request.job, bytes: chunk.length } satisfies WorkerRequest);
           yield chunk;
           continue;
         }
@@ -143,19 +172,24 @@ export class DeltaWorkers {
         await new Promise<void>((resolve) => { wake = resolve; });
       }
     })();
-    return { payload, result };
+    const cancel = () => {
+      if (ended || failure) return;
+      const queued = this.#queue.indexOf(segment);
+      if (queued >= 0) this.#queue.splice(queued, 1);
+      else segment.worker?.postMessage({ type: 'cancel', job: request.job } satisfies WorkerRequest);
+    };
+    return { payload, result, cancel };
   }
 
-  /** Stops every worker; jobs not finished fail. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    const workers = this.#workers;
-    this.#workers = [];
-    this.#idle = [];
-    for (const job of [...this.#current.values(), ...this.#queue]) job.onReply({ type: 'error', message: 'the backup stopped' });
-    this.#current.clear();
-    this.#queue = [];
-    await Promise.all(workers.map((w) => w.terminate()));
+  #dispatch(segment: Segment): void {
+    const worker = this.#takeWorker();
+    if (!worker) {
+      this.#queue.push(segment);
+      return;
+    }
+    segment.worker = worker;
+    this.#current.set(worker, segment);
+    worker.postMessage(segment.request);
   }
 
   #takeWorker(): Worker | undefined {
@@ -163,23 +197,25 @@ export class DeltaWorkers {
     if (idle) return idle;
     if (this.#workers.length >= this.#size || this.#closed) return undefined;
     const worker = new Worker(new URL('./delta-worker.js', import.meta.url));
-    worker.unref();
     this.#workers.push(worker);
     worker.on('message', (reply: WorkerReply) => {
-      const job = this.#current.get(worker);
-      if (!job) return;
-      job.onReply(reply);
+      const segment = this.#current.get(worker);
+      if (!segment) return;
+      segment.onReply(reply);
       if (reply.type !== 'data') this.#release(worker);
     });
-    worker.on('error', (err) => {
-      const job = this.#current.get(worker);
+    const lost = (why: string) => {
+      const segment = this.#current.get(worker);
       this.#current.delete(worker);
       this.#workers = this.#workers.filter((w) => w !== worker);
-      job?.onReply({ type: 'error', message: `delta worker: ${err.message}` });
-      // a queued job gets a new worker
-      const spare = this.#queue.length > 0 ? this.#takeWorker() : undefined;
-      if (spare) this.#queue.shift()!.start(spare);
-    });
+      this.#idle = this.#idle.filter((w) => w !== worker);
+      segment?.onReply({ type: 'error', message: `delta worker: ${why}` });
+      // a queued segment gets a new worker
+      const next = this.#queue.shift();
+      if (next) this.#dispatch(next);
+    };
+    worker.on('error', (err) => lost(err.message));
+    worker.on('exit', (code) => { if (!this.#closed) lost(`stopped (exit code ${code})`); });
     return worker;
   }
 
@@ -187,7 +223,12 @@ export class DeltaWorkers {
     this.#current.delete(worker);
     if (this.#closed) return;
     const next = this.#queue.shift();
-    if (next) next.start(worker);
-    else this.#idle.push(worker);
+    if (next) {
+      next.worker = worker;
+      this.#current.set(worker, next);
+      worker.postMessage(next.request);
+    } else {
+      this.#idle.push(worker);
+    }
   }
 }
