@@ -60,8 +60,7 @@ export async function* payloadMembers(
   let chunk = 0;
   for await (const piece of readPieces(payload)) {
     if (chunk === 0 && piece.length < PIECE_SIZE) {
-      const name = memberName(kind, entry.index, { directory: false, archive: 'difftar' });
-      yield { parts: encodeEntry(headerForEntry(entry, name, piece.length), piece), index: entry.index };
+      yield singleMember(kind, entry, piece);
       return;
     }
     chunk++;
@@ -72,6 +71,12 @@ export async function* payloadMembers(
       block: piece.length === PIECE_SIZE ? chunk : undefined,
     };
   }
+}
+
+/** The one member of a payload shorter than PIECE_SIZE. */
+export function singleMember(kind: 'snapshot' | 'diff', entry: Entry, payload: Buffer): DifftarMember {
+  const name = memberName(kind, entry.index, { directory: false, archive: 'difftar' });
+  return { parts: encodeEntry(headerForEntry(entry, name, payload.length), payload), index: entry.index };
 }
 
 /** The member for an object with no payload: directory, symlink, fifo, device. */

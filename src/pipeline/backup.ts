@@ -3,17 +3,17 @@
 // Orchestration only: the formats live in duplicity/, tar/ and librsync/.
 // Files are opened and read with synchronous calls: see the note in selection/walk.ts.
 // Big changed files get their deltas on worker threads, cut into segments (delta-workers.ts).
-import { closeSync, lstatSync, openSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { Backend } from '../backend/types.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
-import { deletedMember, payloadMembers, snapshotMember, type DifftarMember } from '../duplicity/difftar.js';
+import { deletedMember, payloadMembers, PIECE_SIZE, singleMember, snapshotMember, type DifftarMember } from '../duplicity/difftar.js';
 import { indexToPath } from '../duplicity/member-names.js';
 import { deletedSignatureHeader, signatureHeader, snapshotSignatureHeader } from '../duplicity/sigtar.js';
 import { isSystemError } from '../errors/format-error.js';
 import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
-import { duplicityBlockLength, SignatureParser, type Signature } from '../librsync/signature.js';
+import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, SignatureBuilder, SignatureParser, type Signature } from '../librsync/signature.js';
 import { walkSource, type WalkSelection } from '../selection/walk.js';
 import { TarWriter } from '../tar/tar-writer.js';
 import type { SignatureStateEntry } from './signature-state.js';
@@ -231,6 +231,28 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     }
     const diff = previous?.signature !== undefined;
     const blockLength = duplicityBlockLength(entry.size, options.maxBlockSize);
+    if (!diff && entry.size < PIECE_SIZE) {
+      // a small new file (most files): one read, one member, none of the streaming below. The read is
+      // positional, so a file that has grown since its lstat is read again from its start, streamed
+      let small: Buffer | undefined;
+      try {
+        const buffer = Buffer.allocUnsafe(entry.size + 1);
+        const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
+        if (bytesRead <= entry.size) small = buffer.subarray(0, bytesRead);
+      } catch (err) {
+        closeSync(fd);
+        throw err;
+      }
+      if (small) {
+        closeSync(fd);
+        const builder = new SignatureBuilder({ blockLength, strongLength: DUPLICITY_STRONG_LENGTH });
+        const head = builder.push(small);
+        stats.rawDeltaSize += small.length;
+        await addMember(singleMember('snapshot', entry, small));
+        await recordStored(entry, 'new', small.length, Buffer.concat([head, builder.finish()]));
+        return true;
+      }
+    }
     let payload: AsyncIterable<Buffer>;
     let result: () => Promise<{ contentBytes: number; signature: Buffer }>;
     let settled = true;
@@ -253,16 +275,21 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       };
       for await (const member of payloadMembers(diff ? 'diff' : 'snapshot', entry, counted())) await addMember(member);
       const { contentBytes, signature } = await result();
-      const stored = { ...entry, size: contentBytes };
-      await writeSig(sigTar.add(signatureHeader(stored, signature.length), signature));
-      await filelist.add(kind, entry.index);
-      countStored(kind, contentBytes, entry.size);
+      await recordStored(entry, kind, contentBytes, signature);
       return true;
     } finally {
       // a worker may still be reading a file whose delta failed midway: its descriptor waits for the workers to stop
       if (settled) closeSync(fd);
       else workerFds.push(fd);
     }
+  }
+
+  /** The signature file's member, the filelist line and the counts of a stored regular file. */
+  async function recordStored(entry: Entry, kind: FilelistKind, contentBytes: number, signature: Buffer): Promise<void> {
+    const stored = { ...entry, size: contentBytes };
+    await writeSig(sigTar.add(signatureHeader(stored, signature.length), signature));
+    await filelist.add(kind, entry.index);
+    countStored(kind, contentBytes, entry.size);
   }
 
   /**
