@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants, deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { requireProgram } from '../../test/support/programs.js';
-import { ParallelGzip, planRuns } from './parallel-gzip.js';
+import { ParallelGzip, planRuns, storedBlocks } from './parallel-gzip.js';
 
 async function gzipOf(parts: Buffer[], options: { level: number; blockBytes?: number; flushAfter?: number[] }): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -78,4 +78,16 @@ test('only near-random segments are stored, mostly random ones deflated at level
   assert.deepEqual(planRuns(tarLike, 6).map((r) => r.level), [1]);
   assert.deepEqual(planRuns(block, 0).map((r) => r.level), [0]);
   assert.deepEqual(planRuns(block, 1).map((r) => r.level), [1, 0, 1]);
+});
+
+test('stored blocks written by hand inflate like zlib level 0, at 0, 1, 65535, 65536 and 200,000 bytes', () => {
+  for (const n of [0, 1, 65535, 65536, 200_000]) {
+    const data = Buffer.alloc(n, 0x5a);
+    for (let i = 0; i < n; i += 977) data[i] = i & 0xff;
+    // a stored run between two deflated pieces, ended the way end() ends a member
+    const head = deflateRawSync(Buffer.from('before '), { finishFlush: constants.Z_SYNC_FLUSH });
+    const tail = deflateRawSync(Buffer.from(' after'), { finishFlush: constants.Z_FINISH, dictionary: Buffer.concat([Buffer.from('before '), data]).subarray(-32768) });
+    const joined = Buffer.concat([head, storedBlocks(data), tail]);
+    assert.ok(inflateRawSync(joined).equals(Buffer.concat([Buffer.from('before '), data, Buffer.from(' after')])), `${n} bytes`);
+  }
 });

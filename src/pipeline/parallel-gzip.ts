@@ -82,6 +82,30 @@ function deflatePiece(data: Uint8Array, level: number, dictionary: Buffer | unde
   });
 }
 
+const STORED_BLOCK_BYTES = 65535;
+
+/**
+ * `data` as stored deflate blocks (not final), as zlib writes them at level 0: written here, because
+ * a zlib stream per run cost the main thread its set-up and a round trip to the pool. Every piece
+ * before ends byte-aligned (a sync flush or stored blocks), where a stored block may start.
+ */
+export function storedBlocks(data: Uint8Array): Buffer {
+  const count = Math.max(1, Math.ceil(data.length / STORED_BLOCK_BYTES));
+  const out = Buffer.allocUnsafe(data.length + 5 * count);
+  let o = 0;
+  for (let p = 0, i = 0; i < count; i++) {
+    const n = Math.min(STORED_BLOCK_BYTES, data.length - p);
+    // BFINAL 0, BTYPE 00, the rest of the byte padding; then LEN and its complement NLEN
+    out[o] = 0;
+    out.writeUInt16LE(n, o + 1);
+    out.writeUInt16LE(~n & 0xffff, o + 3);
+    out.set(data.subarray(p, p + n), o + 5);
+    o += 5 + n;
+    p += n;
+  }
+  return out;
+}
+
 /** the last `n` bytes of `before` followed by `data` (fewer when there are not that many) */
 function tailOf(before: Buffer, data: Uint8Array, n: number): Buffer {
   if (data.length >= n) return Buffer.from(data.subarray(data.length - n));
@@ -179,6 +203,10 @@ export class ParallelGzip {
     const output = (async () => {
       const pieces: Buffer[] = [];
       for (const run of runs) {
+        if (run.level === 0) {
+          pieces.push(storedBlocks(block.subarray(run.start, run.end)));
+          continue;
+        }
         const primer = run.start === 0 ? dictionary : tailOf(dictionary, block.subarray(0, run.start), DICTIONARY_BYTES);
         pieces.push(await deflatePiece(block.subarray(run.start, run.end), run.level, primer, false));
       }
