@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { md4, md4Into } from './md4.js';
+import { md4, md4Into, md4PairInto } from './md4.js';
 
 // RFC 1320, appendix A.5
 const vectors: [string, string][] = [
@@ -39,4 +39,19 @@ test('md4() pads correctly at the 55/56/63/64-byte boundaries', () => {
     seen.add(direct);
   }
   assert.equal(seen.size, 9);
+});
+
+test('md4PairInto() gives each slice md4Into\'s digest, aligned or not, at every tail length', () => {
+  const data = Buffer.alloc(20_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  for (const length of [0, 1, 55, 56, 63, 64, 65, 512, 2047, 2048, 4100]) {
+    for (const [a, b] of [[0, 4096], [4, 8192], [1, 9000], [12, 13]]) {
+      const pair = Buffer.alloc(32, 0xee);
+      md4PairInto(data, a, b, length, pair, 0, 16, 16);
+      const one = Buffer.alloc(32, 0xee);
+      md4Into(data, a, length, one, 0, 16);
+      md4Into(data, b, length, one, 16, 16);
+      assert.ok(pair.equals(one), `length ${length} at ${a}, ${b}`);
+    }
+  }
 });

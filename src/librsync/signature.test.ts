@@ -86,3 +86,16 @@ test('SignatureBuilder rejects impossible options', () => {
   const parser = new SignatureParser();
   assert.throws(() => parser.finish(), IntegrityError);
 });
+
+test('rollsum() gives the same sum on aligned slices (a word at a time) as a byte-by-byte reference', () => {
+  const data = Buffer.alloc(70_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  const reference = (offset: number, length: number) => {
+    let s1 = 0, s2 = 0;
+    for (let i = offset; i < offset + length; i++) { s1 = (s1 + data[i] + 31) & 0xffff; s2 = (s2 + s1) & 0xffff; }
+    return ((s2 << 16) | s1) >>> 0;
+  };
+  for (const length of [0, 1, 3, 4, 5, 511, 512, 2048, 2051, 65536]) {
+    for (const offset of [0, 1, 2, 3, 4, 2048]) assert.equal(rollsum(data, offset, length), reference(offset, length), `length ${length} at ${offset}`);
+  }
+});

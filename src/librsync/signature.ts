@@ -2,7 +2,7 @@
 // truncated MD4. Generation is push-based so one pass over a file can feed a tar entry and its
 // signature at once; parsing keeps the block table in typed arrays (12 bytes a block).
 import { IntegrityError, UsageError } from '../errors/lifeboat-error.js';
-import { md4Into } from './md4.js';
+import { md4Into, md4PairInto } from './md4.js';
 import { rollsum } from './rollsum.js';
 
 export const MD4_SIG_MAGIC = 0x72730136;
@@ -91,6 +91,7 @@ export class SignatureBuilder {
       o = this.#writeBlock(this.#partial, 0, bl, out, o);
       this.#partialLength = 0;
     }
+    for (; p + 2 * bl <= chunk.length; p += 2 * bl) o = this.#writeBlockPair(chunk, p, out, o);
     for (; p + bl <= chunk.length; p += bl) o = this.#writeBlock(chunk, p, bl, out, o);
     if (p < chunk.length) {
       this.#partial.set(chunk.subarray(p), 0);
@@ -123,13 +124,29 @@ export class SignatureBuilder {
   #writeBlock(data: Uint8Array, offset: number, length: number, out: Buffer, o: number): number {
     out.writeUInt32BE(rollsum(data, offset, length), o);
     md4Into(data, offset, length, out, o + 4, this.#strongLength);
-    if (length === this.#blockLength && this.#recentSums) {
-      const slot = this.#blocks % RECENT_BLOCKS;
-      this.#recentIndex![slot] = this.#blocks;
-      this.#recentSums.set(out.subarray(o + 4, o + 4 + this.#strongLength), slot * MD4_LENGTH);
-      this.#blocks++;
-    }
+    if (length === this.#blockLength) this.#remember(out, o);
     return o + 4 + this.#strongLength;
+  }
+
+  /** Two full blocks, their MD4 sums computed together (md4PairInto). */
+  #writeBlockPair(data: Uint8Array, offset: number, out: Buffer, o: number): number {
+    const bl = this.#blockLength;
+    const record = 4 + this.#strongLength;
+    out.writeUInt32BE(rollsum(data, offset, bl), o);
+    out.writeUInt32BE(rollsum(data, offset + bl, bl), o + record);
+    md4PairInto(data, offset, offset + bl, bl, out, o + 4, o + record + 4, this.#strongLength);
+    this.#remember(out, o);
+    this.#remember(out, o + record);
+    return o + 2 * record;
+  }
+
+  /** keeps the strong sum of the full block just written at out[o] for recentStrongSum */
+  #remember(out: Buffer, o: number): void {
+    if (!this.#recentSums) return;
+    const slot = this.#blocks % RECENT_BLOCKS;
+    this.#recentIndex![slot] = this.#blocks;
+    this.#recentSums.set(out.subarray(o + 4, o + 4 + this.#strongLength), slot * MD4_LENGTH);
+    this.#blocks++;
   }
 
   /**
