@@ -55,12 +55,9 @@ export interface BackupRunOptions {
   nameDatabase?: NameDatabase;
   /** duplicity's file selection; objects left out that the previous state has become deletions */
   selection?: WalkSelection;
-  /** worker threads for big files' deltas (default: one per core, up to 4; 0: all on the main thread) */
-  deltaWorkers?: number;
-  /** changed files from this size up get their delta on a worker (default 1 MiB; tests set it lower) */
-  deltaWorkerMinBytes?: number;
 }
 
+/** changed files from this size up get their delta on the worker threads (delta-workers.ts) */
 const DELTA_WORKER_MIN_BYTES = 1 << 20;
 
 /** What the previous backup had at an index (its signature read when the new object needs a delta). */
@@ -116,9 +113,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   let old = oldIterator ? await oldIterator.next() : undefined;
   const nextOld = async () => { old = await oldIterator!.next(); };
 
-  const workerCount = options.deltaWorkers ?? defaultDeltaWorkers();
-  const workers = workerCount > 0 ? new DeltaWorkers(workerCount) : undefined;
-  const workerMinBytes = options.deltaWorkerMinBytes ?? DELTA_WORKER_MIN_BYTES;
+  // started on the first big changed file: a full or no-change backup starts no thread
+  const workers = new DeltaWorkers(defaultDeltaWorkers());
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
   const workerFds: number[] = [];
 
@@ -182,7 +178,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     await filelist.discard();
     throw err;
   } finally {
-    await workers?.close();
+    await workers.close();
     for (const fd of workerFds) closeSync(fd);
     await oldIterator?.return?.();
   }
@@ -256,7 +252,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     let payload: AsyncIterable<Buffer>;
     let result: () => Promise<{ contentBytes: number; signature: Buffer }>;
     let settled = true;
-    if (diff && workers && entry.size >= workerMinBytes && previous!.signature!.length <= MAX_SHARED_SIGNATURE_BYTES) {
+    if (diff && entry.size >= DELTA_WORKER_MIN_BYTES && previous!.signature!.length <= MAX_SHARED_SIGNATURE_BYTES) {
       const job = workers.diff(fd, entry.size, blockLength, previous!.signature!);
       settled = false;
       job.result.then(() => { settled = true; }, () => undefined);

@@ -1,8 +1,8 @@
 // A worker thread of delta-workers.ts: reads one segment of a big changed file at a time (by a file
 // descriptor the main thread opened), streams its librsync delta back and ends with the segment's new
-// signature, without the parts that only the file's first or last segment has. It runs
-// ahead of the main thread by at most AHEAD_BYTES of delta, then waits for the main thread to take
-// them: a file rewritten from end to end streams through, it is never held whole.
+// signature, without the parts that only the file's first or last segment has. It runs ahead of the
+// main thread by at most AHEAD_BYTES of delta, then waits for the main thread to take them: a file
+// rewritten from end to end streams through, it is never held whole.
 import { parentPort } from 'node:worker_threads';
 import { DELTA_MAGIC, OP_END } from '../librsync/delta.js';
 import { SignatureParser } from '../librsync/signature.js';
