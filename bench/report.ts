@@ -23,7 +23,7 @@ const STEP_TITLES: Record<string, string> = {
 /** the issue's targets for Lifeboat: speed against duplicity (duplicity's time / ours) */
 const TARGETS: Record<string, number> = { full: 3, incr: 2, noop: 3, restore: 2.5 };
 const SETTINGS: Record<string, string> = {
-  lifeboat: 'duplicity 0.8 format, file:// target, `--no-encryption`, gzip (volumes and signatures), volsize 200 MB',
+  lifeboat: 'duplicity 0.8 format, file:// target, `--no-encryption`, gzip (volumes and signatures) at its default level 5, volsize 200 MB',
   duplicity: '`--no-encryption`, gzip -6 (its default), volsize 200 MB, file:// target',
   restic: 'local repository, format version 2 (zstd "auto" compression), always encrypted (AES-256-CTR + Poly1305, `RESTIC_PASSWORD`)',
   borg: '`borg init --encryption=none` (no encryption, no authentication), lz4 (its default)',
