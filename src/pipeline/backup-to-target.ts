@@ -19,7 +19,8 @@ import { buildSelector, type SelectionRule } from '../selection/selector.js';
 import { formatPath } from '../fsmeta/entry.js';
 import { readManifestHead } from './manifest-reader.js';
 import { cacheNameFor } from '../cache/archive-dir.js';
-import { readSignatureChain } from './signature-chain.js';
+import { readPreviousState } from './signature-chain.js';
+import { StateIndexWriter, stateIndexKey } from './state-index.js';
 import { SpoolFile, type SpoolResult } from './spool.js';
 import type { Readable } from 'node:stream';
 import type { BackupStatistics } from './statistics.js';
@@ -126,14 +127,20 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
     now = Math.max(Math.floor(clock() / 1000), now + (now > previousEnd ? 1 : 0));
   }
   const names = namesAt(now);
-  const previous = type === 'incremental' ? readSignatureChain(target, primary!.signatureChain) : undefined;
+  const previous = type === 'incremental' ? await readPreviousState(target, primary!.signatureChain) : undefined;
   await mkdir(options.tempdir, { recursive: true });
+  // the state index for the chain this backup leaves: only when the next run can check it against the
+  // archive dir's copies of every signature file of that chain
+  const stateIndex = options.dryRun || (previous && !previous.key) ? undefined : new StateIndexWriter(options.tempdir);
   const result = await runBackup({
-    source, backend: target.backend, names, previous, racyWindow: type === 'incremental' ? { from: previousEnd, to: now } : undefined, compress: options.compress, compressLevel: options.compressLevel,
+    source, backend: target.backend, names, previous: previous?.state, stateIndex, racyWindow: type === 'incremental' ? { from: previousEnd, to: now } : undefined, compress: options.compress, compressLevel: options.compressLevel,
     encryptor: cipher ? () => cipher.encryptor() : undefined,
     volumeSizeBytes: options.volumeSizeBytes, tempdir: options.tempdir, maxBlockSize: options.maxBlockSize,
     dryRun: options.dryRun, signal: options.signal, onWarning: options.warning, onInfo: options.info,
     onProgress: options.onProgress, selection,
+  }).catch(async (err: unknown) => {
+    await stateIndex?.discard();
+    throw err;
   });
   const manifestSpool = new SpoolFile(options.tempdir, { compress: false });
   // encrypted: the archive dir keeps the plain manifest and the gzipped sigtar, the target the .gpg files
@@ -165,9 +172,16 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
       const sigCache = join(target.cacheDir, cacheNameFor(names.signatures));
       if (options.compress || cipher) await copyFile(result.signatures.path, sigCache);
       else await writeFileAtomically(sigCache, createReadStream(result.signatures.path).pipe(createGzip({ level: 6 })), { force: true, mode: 0o600 });
+      if (stateIndex) {
+        const chainNames = [...(previous?.key?.signatures.map((s) => s.name) ?? []), cacheNameFor(names.signatures)];
+        const key = await stateIndexKey(target.cacheDir, chainNames);
+        // only a speed-up: without it the next backup reads the signature files
+        if (key) await stateIndex.install(target.cacheDir, key).catch((err: Error) => options.info(`State index not written: ${err.message}`));
+      }
     }
     await removeQuietly(manifest.path);
   } finally {
+    await stateIndex?.discard();
     await manifestSpool.discard();
     await removeQuietly(result.signatures.path);
     if (remoteManifest) await removeQuietly(remoteManifest.path);

@@ -23,6 +23,7 @@ import { BackupStatistics } from './statistics.js';
 import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
 import { filePayload } from './file-payload.js';
 import { defaultDeltaWorkers, DeltaWorkers, MAX_SHARED_SIGNATURE_BYTES } from './delta-workers.js';
+import type { StateIndexWriter } from './state-index.js';
 
 export interface BackupNames {
   volume(n: number): string;
@@ -55,6 +56,8 @@ export interface BackupRunOptions {
   nameDatabase?: NameDatabase;
   /** duplicity's file selection; objects left out that the previous state has become deletions */
   selection?: WalkSelection;
+  /** receives the state this backup leaves (for the state index), in index order */
+  stateIndex?: StateIndexWriter;
 }
 
 /** changed files from this size up get their delta on the worker threads (delta-workers.ts) */
@@ -70,7 +73,7 @@ interface PreviousObject {
 /** One step of the backup, in index order. */
 type Step =
   | { type: 'gone'; gone: PreviousObject }
-  | { type: 'unchanged'; entry: Entry }
+  | { type: 'unchanged'; entry: Entry; previous: PreviousObject }
   | { type: 'store'; entry: Entry; previous?: PreviousObject };
 
 export interface BackupRunResult {
@@ -131,7 +134,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
         previous = old.value;
       }
       if (previous && isUnchanged(entry, previous.entry, names, options.racyWindow)) {
-        yield { type: 'unchanged', entry };
+        yield { type: 'unchanged', entry, previous: { entry: previous.entry, kind: previous.kind } };
         await nextOld();
         continue;
       }
@@ -158,6 +161,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       }
       options.onProgress?.(stats);
       if (step.type === 'unchanged') {
+        // the state keeps the object as the previous backup stored it
+        await options.stateIndex?.add(step.previous.entry, step.previous.kind);
         stats.sourceFiles++;
         stats.sourceFileSize += statSize(step.entry);
         continue;
@@ -210,7 +215,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     // a snapshot is "new" (also a type change such as symlink -> file), only a diff is "changed"
     if (entry.type !== 'reg') {
       await addMember(snapshotMember(entry));
-      await writeSig(sigTar.add(snapshotSignatureHeader(entry)));
+      const header = snapshotSignatureHeader(entry);
+      await writeSig(sigTar.add(header));
+      await options.stateIndex?.add(entryFromHeader(header, entry.index)!, 'snapshot');
       const size = statSize(entry);
       countStored('new', size, size);
       return true;
@@ -283,7 +290,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   /** The signature file's member, the filelist line and the counts of a stored regular file. */
   async function recordStored(entry: Entry, kind: FilelistKind, contentBytes: number, signature: Buffer): Promise<void> {
     const stored = { ...entry, size: contentBytes };
-    await writeSig(sigTar.add(signatureHeader(stored, signature.length), signature));
+    const header = signatureHeader(stored, signature.length);
+    await writeSig(sigTar.add(header, signature));
+    // the object as the next backup reads it back from this signature member
+    await options.stateIndex?.add(entryFromHeader(header, entry.index)!, 'signature');
     await filelist.add(kind, entry.index);
     countStored(kind, contentBytes, entry.size);
   }

@@ -1,13 +1,18 @@
 // A signature chain's state as a stream: its sigtars, read from the archive dir when the chain is
 // the local one, else from the target, gunzipped or decrypted and overlaid (signature-state.ts). Used before an
-// incremental and by list-current-files.
+// incremental (through the state index when it describes the chain) and by list-current-files.
 import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { isEncryptedName } from '../duplicity/file-names.js';
 import { readTar } from '../tar/volume-reader.js';
 import { decryptedStoredFile, streamStoredFile } from './set-reader.js';
-import { overlaySignatures } from './signature-state.js';
+import { overlaySignatures, type SignatureStateEntry } from './signature-state.js';
+import { openStateIndex, stateIndexKey, STATE_INDEX_NAME, type StateIndexKey } from './state-index.js';
+import { compareIndex, formatPath } from '../fsmeta/entry.js';
+import { indexToPath } from '../duplicity/member-names.js';
+import { IntegrityError } from '../errors/lifeboat-error.js';
 import type { Target } from './target.js';
 
 export interface SignatureChainFiles {
@@ -19,6 +24,53 @@ export interface SignatureChainFiles {
 export function readSignatureChain(target: Target, chain: SignatureChainFiles) {
   const names = [chain.fullSignatureName, ...chain.newSignatures.map((s) => s.name)];
   return overlaySignatures(names.map((name) => readTar(signatureFileBytes(target, chain.location, name))), names);
+}
+
+export interface PreviousState {
+  state: AsyncIterable<SignatureStateEntry>;
+  /** the chain's key for the state index (undefined when its signature files are not all in the archive dir) */
+  key?: StateIndexKey;
+  /** whether the state comes from the index */
+  indexed: boolean;
+}
+
+/**
+ * The state an incremental compares the source against: from the state index when it describes this
+ * chain, with each signature read from the chain only when a changed file asks for it; else the chain.
+ */
+export async function readPreviousState(target: Target, chain: SignatureChainFiles): Promise<PreviousState> {
+  const names = [chain.fullSignatureName, ...chain.newSignatures.map((s) => s.name)];
+  const key = chain.location === 'local' ? await stateIndexKey(target.cacheDir, names) : undefined;
+  const indexed = key ? await openStateIndex(target.cacheDir, key) : undefined;
+  if (!indexed) return { state: readSignatureChain(target, chain), key, indexed: false };
+  return { state: withChainSignatures(indexed, () => readSignatureChain(target, chain), join(target.cacheDir, STATE_INDEX_NAME)), key, indexed: true };
+}
+
+/** The index's objects, each signature body looked up in the chain, which is read forward only when asked. */
+async function* withChainSignatures(
+  indexed: AsyncIterable<Omit<SignatureStateEntry, 'body'>>, chain: () => AsyncIterable<SignatureStateEntry>, indexPath: string,
+): AsyncGenerator<SignatureStateEntry> {
+  let cursor: AsyncIterator<SignatureStateEntry> | undefined;
+  let current: IteratorResult<SignatureStateEntry> | undefined;
+  const bodyOf = async function* (wanted: SignatureStateEntry['entry']): AsyncGenerator<Buffer> {
+    cursor ??= chain()[Symbol.asyncIterator]();
+    current ??= await cursor.next();
+    while (!current.done && compareIndex(current.value.entry.index, wanted.index) < 0) current = await cursor.next();
+    if (current.done || compareIndex(current.value.entry.index, wanted.index) !== 0 || current.value.kind !== 'signature') {
+      // the index was made from this chain's files (names and sizes match), so this is a bug or damage:
+      // removed, the next backup reads the chain itself
+      await unlink(indexPath).catch(() => undefined);
+      throw new IntegrityError(`${indexPath}: the state index disagrees with the signature files at ${formatPath(indexToPath(wanted.index))}; it was removed`, {
+        hint: 'run the backup again: it reads the signature files instead',
+      });
+    }
+    yield* current.value.body;
+  };
+  try {
+    for await (const { entry, kind } of indexed) yield { entry, kind, body: bodyOf(entry) };
+  } finally {
+    await cursor?.return?.();
+  }
 }
 
 function signatureFileBytes(target: Target, location: 'local' | 'remote', name: string): AsyncIterable<Uint8Array> {

@@ -1,0 +1,144 @@
+// The state index (src/pipeline/state-index.ts) stands in for the signature chain when an incremental
+// compares the source: it must hold exactly the state the chain's signature files overlay to, after
+// every kind of change; an incremental made with it must store what one made without it stores; it
+// must really be used (a no-change run opens no signature file); and when it disagrees with the chain
+// the backup fails with one line and removes it, so the next run reads the chain.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { after, test } from 'node:test';
+import { compareIndex } from '../../src/fsmeta/entry.js';
+import { overlaySignatures } from '../../src/pipeline/signature-state.js';
+import { openStateIndex, stateIndexKey, StateIndexWriter, STATE_INDEX_NAME } from '../../src/pipeline/state-index.js';
+import { readTar } from '../../src/tar/volume-reader.js';
+import { makeTree, mutateTree } from '../support/make-tree.js';
+import { runMain } from '../support/run-main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lifeboat-state-index-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+process.env.TZ = 'UTC';
+
+function signatureNames(cache: string): string[] {
+  // the full's first, then the incrementals' by time (their names sort by time)
+  return readdirSync(cache).filter((n) => /signatures\..*\.sigtar\.gz$/.test(n)).sort((a, b) => (a.includes('-full-') ? -1 : b.includes('-full-') ? 1 : a < b ? -1 : 1));
+}
+
+async function chainState(cache: string): Promise<unknown[]> {
+  const names = signatureNames(cache);
+  const out: unknown[] = [];
+  for await (const s of overlaySignatures(names.map((n) => readTar(createReadStream(join(cache, n)).pipe(createGunzip()))), names)) {
+    out.push({ entry: s.entry, kind: s.kind });
+    for await (const _ of s.body) { /* skipped */ }
+  }
+  return out;
+}
+
+async function indexState(cache: string): Promise<unknown[] | undefined> {
+  const key = await stateIndexKey(cache, signatureNames(cache));
+  const state = key && await openStateIndex(cache, key);
+  if (!state) return undefined;
+  const out: unknown[] = [];
+  for await (const s of state) out.push(s);
+  return out;
+}
+
+/** The members of a set's new signature file and volumes: names, headers and a hash of each body. */
+async function setContent(target: string, cache: string, stamp: RegExp): Promise<string[]> {
+  const lines: string[] = [];
+  const files = [...readdirSync(cache).filter((n) => stamp.test(n) && n.includes('sigtar')).map((n) => join(cache, n)),
+    ...readdirSync(target).filter((n) => stamp.test(n) && n.includes('difftar')).sort().map((n) => join(target, n))];
+  for (const file of files) {
+    for await (const { header, body } of readTar(createReadStream(file).pipe(createGunzip()))) {
+      const hash = createHash('sha1');
+      for await (const chunk of body) hash.update(chunk);
+      lines.push(`${header.name.toString('latin1')} ${header.type} ${header.mode} ${header.uid} ${header.gid} ${header.mtime} ${header.size} ${hash.digest('hex')}`);
+    }
+  }
+  return lines;
+}
+
+async function backup(mode: 'full' | 'incremental', source: string, target: string, cache: string) {
+  const r = await runMain(['duplicity', mode, '--no-encryption', '--archive-dir', cache, '--name', 'n', source, `file://${target}`]);
+  assert.equal(r.code, 0, r.stderr);
+  return r;
+}
+
+test('the index holds the chain\'s state after a full and incrementals with every kind of change', async () => {
+  const source = join(dir, 'a-src');
+  const target = join(dir, 'a-target');
+  const archive = join(dir, 'a-cache');
+  const cache = join(archive, 'n');
+  await makeTree(source, { bigFileBytes: 3 << 20 });
+  await backup('full', source, target, archive);
+  const afterFull = await indexState(cache);
+  assert.ok(afterFull && afterFull.length > 20, 'a full backup writes an index of its state');
+  assert.deepStrictEqual(afterFull, await chainState(cache));
+  for (const round of [1, 2] as const) {
+    await mutateTree(source, round);
+    await backup('incremental', source, target, archive);
+    assert.deepStrictEqual(await indexState(cache), await chainState(cache), `after incremental ${round}`);
+  }
+  await backup('incremental', source, target, archive);
+  assert.deepStrictEqual(await indexState(cache), await chainState(cache), 'after a no-change incremental');
+});
+
+test('an incremental through the index stores what one through the signature files stores', async () => {
+  const source = join(dir, 'b-src');
+  await makeTree(source, { seed: 7, bigFileBytes: 3 << 20 });
+  const [target, archive] = [join(dir, 'b-target'), join(dir, 'b-cache')];
+  await backup('full', source, target, archive);
+  await mutateTree(source, 1, 7);
+  const [target2, archive2] = [join(dir, 'b-target2'), join(dir, 'b-cache2')];
+  cpSync(target, target2, { recursive: true });
+  cpSync(archive, archive2, { recursive: true });
+  rmSync(join(archive2, 'n', STATE_INDEX_NAME));
+  await backup('incremental', source, target, archive);
+  await backup('incremental', source, target2, archive2);
+  const stamp = /-inc\.|new-signatures/;
+  const withIndex = await setContent(target, join(archive, 'n'), stamp);
+  assert.ok(withIndex.some((l) => l.startsWith('diff/')), 'the incremental holds deltas');
+  assert.deepStrictEqual(withIndex, await setContent(target2, join(archive2, 'n'), stamp));
+});
+
+test('a no-change incremental with the index opens no signature file', async () => {
+  const source = join(dir, 'c-src');
+  await makeTree(source, { seed: 3 });
+  const [target, archive] = [join(dir, 'c-target'), join(dir, 'c-cache')];
+  await backup('full', source, target, archive);
+  // the archive dir's copy of the signature file, ruined without changing its size
+  const full = join(archive, 'n', signatureNames(join(archive, 'n'))[0]);
+  writeFileSync(full, Buffer.alloc(statSync(full).size, 0x55));
+  await backup('incremental', source, target, archive);
+  // without the index the same run must read that file, and fails on it
+  rmSync(join(archive, 'n', STATE_INDEX_NAME));
+  const r = await runMain(['duplicity', 'incremental', '--no-encryption', '--archive-dir', archive, '--name', 'n', source, `file://${target}`]);
+  assert.notEqual(r.code, 0, 'the ruined signature file is read when there is no index');
+});
+
+test('an index that disagrees with the signature files fails the backup in one line and is removed', async () => {
+  const source = join(dir, 'd-src');
+  const target = join(dir, 'd-target');
+  const archive = join(dir, 'd-cache');
+  const cache = join(archive, 'n');
+  await makeTree(source, { seed: 5 });
+  await backup('full', source, target, archive);
+  // an index for the same chain that claims a file the chain does not have
+  const state = (await indexState(cache))! as { entry: import('../../src/fsmeta/entry.js').Entry; kind: 'signature' | 'snapshot' }[];
+  const ghost = { ...state.find((s) => s.entry.type === 'reg')!.entry, index: [Buffer.from('zz-ghost')], mtime: 1000 };
+  const writer = new StateIndexWriter(dir);
+  const withGhost = [...state, { entry: ghost, kind: 'signature' as const }].sort((a, b) => compareIndex(a.entry.index, b.entry.index));
+  for (const s of withGhost) await writer.add(s.entry, s.kind);
+  await writer.install(cache, (await stateIndexKey(cache, signatureNames(cache)))!);
+  writeFileSync(join(source, 'zz-ghost'), 'now it exists\n');
+  utimesSync(join(source, 'zz-ghost'), 2000, 2000);
+  const r = await runMain(['duplicity', 'incremental', '--no-encryption', '--archive-dir', archive, '--name', 'n', source, `file://${target}`]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /state index disagrees with the signature files at zz-ghost; it was removed/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(existsSync(join(cache, STATE_INDEX_NAME)), false);
+  await backup('incremental', source, target, archive);
+  assert.deepStrictEqual(await indexState(cache), await chainState(cache));
+});
