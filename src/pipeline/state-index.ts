@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createGunzip, gzip as gzipCallback } from 'node:zlib';
-import { compareIndex, type Entry, type EntryType } from '../fsmeta/entry.js';
+import type { Entry, EntryType } from '../fsmeta/entry.js';
 import { IntegrityError } from '../errors/lifeboat-error.js';
 import type { SignatureStateEntry } from './signature-state.js';
 
@@ -38,13 +38,14 @@ const NONE = 0xffffffff;
 /** raw bytes gathered before a gzip member is written */
 const BLOCK = 1 << 18;
 
-/** Spools the records of a new state, in index order, into a temporary file. */
+/** Spools the records of a new state into a temporary file; the caller adds them in index order. */
 export class StateIndexWriter {
   readonly #path: string;
   #fd: number | undefined;
-  #parts: Buffer[] = [];
-  #pending = 0;
-  #previous: Buffer[] | undefined;
+  /** records are encoded in place here; gzipped and written out when it is full */
+  #block = Buffer.allocUnsafe(BLOCK);
+  #used = 0;
+  readonly #nameBytes = new Map<string, Buffer>();
   /** an object the format cannot hold (a 64 KiB owner name): no index this time, the backup goes on */
   #unusable = false;
 
@@ -52,27 +53,44 @@ export class StateIndexWriter {
     this.#path = join(tempdir, `lifeboat-state-index-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
-  async add(entry: Entry, kind: StateKind): Promise<void> {
-    if (this.#previous && compareIndex(this.#previous, entry.index) >= 0) throw new Error('state index: entries out of order');
-    this.#previous = entry.index;
-    if (this.#unusable) return;
-    let record: Buffer;
-    try {
-      record = encodeRecord(entry, kind);
-    } catch {
+  /** Adds the next object (in index order); a promise only when a block is written out. */
+  add(entry: Entry, kind: StateKind): Promise<void> | undefined {
+    if (this.#unusable) return undefined;
+    const uname = this.#bytesOf(entry.uname);
+    const gname = this.#bytesOf(entry.gname);
+    const link = entry.linkTarget;
+    let pathLength = entry.index.length > 0 ? entry.index.length - 1 : 0;
+    for (const component of entry.index) pathLength += component.length;
+    const length = FIXED + uname.length + gname.length + (link?.length ?? 0) + pathLength;
+    if (uname.length > 0xffff || gname.length > 0xffff || entry.index.length > 0xffff) {
       this.#unusable = true;
-      return;
+      return undefined;
     }
-    this.#parts.push(record);
-    this.#pending += record.length;
-    if (this.#pending >= BLOCK) await this.#flush();
+    let flushed: Promise<void> | undefined;
+    if (this.#used + length > this.#block.length) {
+      flushed = this.#flush();
+      this.#block = Buffer.allocUnsafe(Math.max(BLOCK, length));
+    }
+    encodeRecord(this.#block, this.#used, length, entry, kind, uname, gname, pathLength);
+    this.#used += length;
+    return flushed;
   }
 
+  #bytesOf(name: string): Buffer {
+    let bytes = this.#nameBytes.get(name);
+    if (bytes === undefined) {
+      bytes = Buffer.from(name, 'utf8');
+      if (this.#nameBytes.size < 1024) this.#nameBytes.set(name, bytes);
+    }
+    return bytes;
+  }
+
+  /** Gzips the block filled so far and writes it out (the caller starts a new block). */
   async #flush(): Promise<void> {
-    if (this.#pending === 0) return;
-    const block = await gzip(Buffer.concat(this.#parts), { level: 1 });
-    this.#parts = [];
-    this.#pending = 0;
+    if (this.#used === 0) return;
+    const raw = this.#block.subarray(0, this.#used);
+    this.#used = 0;
+    const block = await gzip(raw, { level: 1 });
     this.#fd ??= openSync(this.#path, 'wx', 0o600);
     for (let done = 0; done < block.length;) done += writeSync(this.#fd, block, done);
   }
@@ -169,6 +187,7 @@ export async function openStateIndex(cacheDir: string, key: StateIndexKey): Prom
 
 async function* records(it: AsyncIterator<Buffer>, first: Buffer, path: string, stop: () => void): AsyncGenerator<{ entry: Entry; kind: StateKind }> {
   let carry = first;
+  const names = new NameCache();
   try {
     for (;;) {
       let at = 0;
@@ -176,7 +195,7 @@ async function* records(it: AsyncIterator<Buffer>, first: Buffer, path: string, 
         const length = carry.readUInt32LE(at);
         if (length < FIXED) throw new IntegrityError(`${path}: bad record length ${length}`);
         if (carry.length - at < length) break;
-        yield decodeRecord(carry.subarray(at, at + length), path);
+        yield decodeRecord(carry, at, length, names, path);
         at += length;
       }
       carry = carry.subarray(at);
@@ -202,74 +221,95 @@ function damaged(path: string, err: unknown): unknown {
   return new IntegrityError(`${path}: ${(err as Error).message}`, { hint: `delete ${path}: the next backup reads the signature files instead`, cause: err });
 }
 
-function encodeRecord(entry: Entry, kind: StateKind): Buffer {
-  const uname = Buffer.from(entry.uname, 'utf8');
-  const gname = Buffer.from(entry.gname, 'utf8');
+function encodeRecord(
+  b: Buffer, start: number, length: number, entry: Entry, kind: StateKind, uname: Buffer, gname: Buffer, pathLength: number,
+): void {
   const link = entry.linkTarget;
-  let pathLength = entry.index.length > 0 ? entry.index.length - 1 : 0;
-  for (const component of entry.index) pathLength += component.length;
-  const length = FIXED + uname.length + gname.length + (link?.length ?? 0) + pathLength;
-  const b = Buffer.allocUnsafe(length);
-  b.writeUInt32LE(length, 0);
-  b.writeUInt8(TYPES.indexOf(entry.type), 4);
-  b.writeUInt8(KINDS.indexOf(kind), 5);
-  b.writeUInt16LE(entry.index.length, 6);
-  b.writeUInt32LE(entry.permissions, 8);
-  b.writeDoubleLE(entry.uid, 12);
-  b.writeDoubleLE(entry.gid, 20);
-  b.writeDoubleLE(entry.mtime, 28);
-  b.writeDoubleLE(entry.size, 36);
-  b.writeDoubleLE(entry.devMajor ?? -1, 44);
-  b.writeDoubleLE(entry.devMinor ?? -1, 52);
-  b.writeUInt16LE(uname.length, 60);
-  b.writeUInt16LE(gname.length, 62);
-  b.writeUInt32LE(link ? link.length : NONE, 64);
-  b.writeUInt32LE(pathLength, 68);
-  let at = FIXED;
+  b.writeUInt32LE(length, start);
+  b[start + 4] = TYPES.indexOf(entry.type);
+  b[start + 5] = KINDS.indexOf(kind);
+  b.writeUInt16LE(entry.index.length, start + 6);
+  b.writeUInt32LE(entry.permissions, start + 8);
+  b.writeDoubleLE(entry.uid, start + 12);
+  b.writeDoubleLE(entry.gid, start + 20);
+  b.writeDoubleLE(entry.mtime, start + 28);
+  b.writeDoubleLE(entry.size, start + 36);
+  b.writeDoubleLE(entry.devMajor ?? -1, start + 44);
+  b.writeDoubleLE(entry.devMinor ?? -1, start + 52);
+  b.writeUInt16LE(uname.length, start + 60);
+  b.writeUInt16LE(gname.length, start + 62);
+  b.writeUInt32LE(link ? link.length : NONE, start + 64);
+  b.writeUInt32LE(pathLength, start + 68);
+  let at = start + FIXED;
   at += uname.copy(b, at);
   at += gname.copy(b, at);
   if (link) at += link.copy(b, at);
-  entry.index.forEach((component, i) => {
+  const index = entry.index;
+  for (let i = 0; i < index.length; i++) {
     if (i > 0) b[at++] = 0x2f;
-    at += component.copy(b, at);
-  });
-  return b;
+    at += index[i].copy(b, at);
+  }
 }
 
-function decodeRecord(b: Buffer, path: string): { entry: Entry; kind: StateKind } {
-  const type = TYPES[b[4]];
-  const kind = KINDS[b[5]];
-  const components = b.readUInt16LE(6);
-  const unameLength = b.readUInt16LE(60);
-  const gnameLength = b.readUInt16LE(62);
-  const linkLength = b.readUInt32LE(64);
-  const pathLength = b.readUInt32LE(68);
+/** Decodes the record at `start` of `b`, `length` bytes long. */
+function decodeRecord(b: Buffer, start: number, length: number, names: NameCache, path: string): { entry: Entry; kind: StateKind } {
+  const type = TYPES[b[start + 4]];
+  const kind = KINDS[b[start + 5]];
+  const components = b.readUInt16LE(start + 6);
+  const unameLength = b.readUInt16LE(start + 60);
+  const gnameLength = b.readUInt16LE(start + 62);
+  const linkLength = b.readUInt32LE(start + 64);
+  const pathLength = b.readUInt32LE(start + 68);
   const total = FIXED + unameLength + gnameLength + (linkLength === NONE ? 0 : linkLength) + pathLength;
-  if (!type || !kind || total !== b.length) throw new IntegrityError(`${path}: bad record`);
-  let at = FIXED;
-  const uname = b.toString('utf8', at, at += unameLength);
-  const gname = b.toString('utf8', at, at += gnameLength);
-  const linkTarget = linkLength === NONE ? undefined : Buffer.from(b.subarray(at, at += linkLength));
-  // one copy of the path, its components views of it (the record's chunk is not kept alive)
-  const joined = Buffer.from(b.subarray(at, at + pathLength));
+  if (!type || !kind || total !== length) throw new IntegrityError(`${path}: bad record`);
+  let at = start + FIXED;
+  const uname = names.text(b, at, at += unameLength);
+  const gname = names.text(b, at, at += gnameLength);
+  let linkTarget: Buffer | undefined;
+  if (linkLength !== NONE) {
+    linkTarget = Buffer.allocUnsafe(linkLength);
+    b.copy(linkTarget, 0, at, at += linkLength);
+  }
+  // one copy of the path, its components views of it (the chunk the record came in is not kept alive)
+  const joined = Buffer.allocUnsafe(pathLength);
+  b.copy(joined, 0, at, at + pathLength);
   const index: Buffer[] = [];
   if (components > 0) {
-    let start = 0;
-    for (let i = 0; i < joined.length; i++) {
-      if (joined[i] === 0x2f) { index.push(joined.subarray(start, i)); start = i + 1; }
+    let from = 0;
+    for (let slash = joined.indexOf(0x2f); slash >= 0; slash = joined.indexOf(0x2f, from)) {
+      index.push(joined.subarray(from, slash));
+      from = slash + 1;
     }
-    index.push(joined.subarray(start));
+    index.push(joined.subarray(from));
   }
   if (index.length !== components) throw new IntegrityError(`${path}: bad record path`);
   const entry: Entry = {
-    index, type, permissions: b.readUInt32LE(8), uid: b.readDoubleLE(12), gid: b.readDoubleLE(20),
-    uname, gname, mtime: b.readDoubleLE(28), size: b.readDoubleLE(36),
+    index, type, permissions: b.readUInt32LE(start + 8), uid: b.readDoubleLE(start + 12), gid: b.readDoubleLE(start + 20),
+    uname, gname, mtime: b.readDoubleLE(start + 28), size: b.readDoubleLE(start + 36),
   };
   if (linkTarget) entry.linkTarget = linkTarget;
-  const devMajor = b.readDoubleLE(44);
+  const devMajor = b.readDoubleLE(start + 44);
   if (devMajor >= 0) {
     entry.devMajor = devMajor;
-    entry.devMinor = b.readDoubleLE(52);
+    entry.devMinor = b.readDoubleLE(start + 52);
   }
   return { entry, kind };
+}
+
+/** Owner names repeat from record to record: the last few decoded are reused. */
+class NameCache {
+  #bytes: Buffer[] = [];
+  #texts: string[] = [];
+
+  text(b: Buffer, from: number, to: number): string {
+    for (let i = 0; i < this.#bytes.length; i++) {
+      const known = this.#bytes[i];
+      if (known.length === to - from && b.compare(known, 0, known.length, from, to) === 0) return this.#texts[i];
+    }
+    const text = b.toString('utf8', from, to);
+    if (this.#bytes.length === 8) { this.#bytes.shift(); this.#texts.shift(); }
+    this.#bytes.push(Buffer.from(b.subarray(from, to)));
+    this.#texts.push(text);
+    return text;
+  }
 }
