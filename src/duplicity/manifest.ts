@@ -43,7 +43,10 @@ export interface ParsedManifest extends Manifest {
 }
 
 const WS = '[ \\t\\n\\r\\f\\v]';
-const NEEDS_QUOTING = new Set([0x20, 0x09, 0x0a, 0x0d, 0x0c, 0x0b, 0x5c, 0x22, 0x27]);
+const NEEDS_QUOTING = [0x20, 0x09, 0x0a, 0x0d, 0x0c, 0x0b, 0x5c, 0x22, 0x27];
+/** 1 for the bytes NEEDS_QUOTING lists: a table look-up per byte of every Filelist path */
+const QUOTED_BYTE = new Uint8Array(256);
+for (const byte of NEEDS_QUOTING) QUOTED_BYTE[byte] = 1;
 const CHANGE_KINDS: readonly string[] = ['new', 'changed', 'deleted'];
 
 /** A manifest as duplicity streams it during a backup: Hostname, Localdir, volumes in order, Filelist. */
@@ -113,10 +116,12 @@ export function parseManifest(buf: Buffer): ParsedManifest {
 
 /** §4.3: strings holding whitespace, `\`, `"` or `'` get those bytes as `\xNN` and double quotes around. */
 export function quoteManifestPath(raw: Buffer): Buffer {
-  if (!raw.some((byte) => NEEDS_QUOTING.has(byte))) return raw;
+  let plain = true;
+  for (let i = 0; i < raw.length && plain; i++) plain = QUOTED_BYTE[raw[i]] === 0;
+  if (plain) return raw;
   let out = '"';
   for (const byte of raw) {
-    out += NEEDS_QUOTING.has(byte) ? `\\x${byte.toString(16).padStart(2, '0')}` : String.fromCharCode(byte);
+    out += QUOTED_BYTE[byte] === 1 ? `\\x${byte.toString(16).padStart(2, '0')}` : String.fromCharCode(byte);
   }
   return Buffer.from(`${out}"`, 'latin1');
 }
