@@ -8,12 +8,29 @@ import { DELTA_MAGIC, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1 } from './delta.js';
 /** Reads up to `length` bytes of the basis at `position`; fewer only at its end. Fresh buffers only. */
 export type BasisReader = (position: number, length: number) => Promise<Uint8Array>;
 
-/** A BasisReader over an open file. */
+/** bytes a BasisReader reads at once for small copies */
+const BASIS_WINDOW = 1 << 20;
+
+/**
+ * A BasisReader over an open file. Copies mostly walk the basis forward a block or a few at a time, so
+ * a small copy reads a window of 1 MiB from its offset and the next copies inside it are served from
+ * there: a read per window instead of one per copy (a delta of a 214 MB dump has 11,000 copies).
+ */
 export function fileBasisReader(handle: FileHandle): BasisReader {
+  let windowStart = 0;
+  let window = Buffer.alloc(0);
   return async (position, length) => {
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, position);
-    return buffer.subarray(0, bytesRead);
+    if (position >= windowStart && position + length <= windowStart + window.length) {
+      return window.subarray(position - windowStart, position - windowStart + length);
+    }
+    // a fresh buffer per read: the pieces handed out may still be in use after the next read
+    const size = Math.max(length, BASIS_WINDOW);
+    const buffer = Buffer.allocUnsafe(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, position);
+    if (length >= BASIS_WINDOW) return buffer.subarray(0, bytesRead);
+    windowStart = position;
+    window = buffer.subarray(0, bytesRead);
+    return window.subarray(0, Math.min(length, bytesRead));
   };
 }
 

@@ -1,12 +1,10 @@
 // Replays the sets of a chain (specs §10.2): merges their member streams by index and, per index, keeps
 // the members from the last snapshot or deletion on; a regular file's content is its snapshot with each
 // later delta applied in turn. Yields what exists at the chosen time, in index order, streamed.
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { indexToPath } from '../duplicity/member-names.js';
 import { compareIndex, formatPath, type Entry } from '../fsmeta/entry.js';
@@ -106,7 +104,7 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
   };
   try {
     let basisPath = temporary();
-    await pipeline(Readable.from(snapshot), createWriteStream(basisPath, { flags: 'wx', mode: 0o600 }));
+    await writeTemporary(basisPath, snapshot);
     for (let i = 0; i < diffs.length; i++) {
       const handle = await open(basisPath, 'r');
       try {
@@ -116,7 +114,7 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
           yield* output;
         } else {
           const next = temporary();
-          await pipeline(Readable.from(output), createWriteStream(next, { flags: 'wx', mode: 0o600 }));
+          await writeTemporary(next, output);
           basisPath = next;
         }
       } catch (err) {
@@ -127,5 +125,20 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
     }
   } finally {
     for (const t of temporaries) await unlink(t).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes a version of a patched file with synchronous writes, as the restore writes files: through a
+ * write stream each 256 KiB piece waited for the thread pool before the next was inflated.
+ */
+async function writeTemporary(path: string, content: AsyncIterable<Uint8Array>): Promise<void> {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    for await (const chunk of content) {
+      for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
