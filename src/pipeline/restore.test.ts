@@ -1,0 +1,96 @@
+// writeRestore hands the file system calls to a worker thread in batches: everything must arrive in
+// order and whole (a file bigger than a batch, more objects than a batch holds, directory metadata
+// after the contents), and a failure on either side must stop the writing, remove the file being
+// written and reach the caller as the error it was.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Entry } from '../fsmeta/entry.js';
+import type { ReplayedObject } from './replay.js';
+import { writeRestore } from './restore.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lifeboat-restore-write-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const entry = (path: string, type: Entry['type'], extra: Partial<Entry> = {}): Entry => ({
+  index: path === '' ? [] : path.split('/').map((p) => Buffer.from(p)), type, permissions: type === 'dir' ? 0o750 : 0o640,
+  uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, uname: '', gname: '', mtime: 1_600_000_000, size: 0, ...extra,
+});
+
+async function* chunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
+const options = (target: string, existing = false) => ({ target, restoreOwnership: false, numericOwner: true, force: false, existing });
+
+test('files bigger than a batch, more objects than a batch holds, links and directory times all arrive', async () => {
+  const target = join(dir, 'a');
+  const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+  async function* objects(): AsyncGenerator<ReplayedObject> {
+    yield { entry: entry('', 'dir', { mtime: 1_500_000_000 }) };
+    yield { entry: entry('big', 'reg', { size: big.length, permissions: 0o600 }), content: chunks(big, 100_000) };
+    yield { entry: entry('empty', 'reg'), content: chunks(Buffer.alloc(0), 1) };
+    yield { entry: entry('link', 'sym', { linkTarget: Buffer.from('big') }) };
+    yield { entry: entry('many', 'dir', { mtime: 1_400_000_000 }) };
+    for (let i = 0; i < 5000; i++) {
+      const name = `many/f${String(i).padStart(5, '0')}`;
+      yield { entry: entry(name, 'reg', { mtime: 1_300_000_000 + i }), content: chunks(Buffer.from(name), 4) };
+    }
+  }
+  const result = await writeRestore(objects(), options(target));
+  assert.equal(result.objects, 5005);
+  assert.equal(createHash('sha1').update(readFileSync(join(target, 'big'))).digest('hex'), createHash('sha1').update(big).digest('hex'));
+  assert.equal(lstatSync(join(target, 'big')).mode & 0o777, 0o600);
+  assert.equal(readFileSync(join(target, 'empty')).length, 0);
+  assert.equal(readlinkSync(join(target, 'link')), 'big');
+  assert.equal(readdirSync(join(target, 'many')).length, 5000);
+  assert.equal(readFileSync(join(target, 'many', 'f04999'), 'utf8'), 'many/f04999');
+  assert.equal(lstatSync(join(target, 'many', 'f04999')).mtimeMs, (1_300_000_000 + 4999) * 1000);
+  // directories get their times after their contents are written
+  assert.equal(lstatSync(join(target, 'many')).mtimeMs, 1_400_000_000 * 1000);
+  assert.equal(lstatSync(target).mtimeMs, 1_500_000_000 * 1000);
+  assert.equal(lstatSync(target).mode & 0o777, 0o750);
+});
+
+test('a stream that fails in the middle of a file: the error reaches the caller, the partial file is gone, nothing after it is made', async () => {
+  const target = join(dir, 'b');
+  async function* broken(): AsyncGenerator<Buffer> {
+    yield Buffer.alloc(600_000, 1);
+    throw new Error('volume damaged');
+  }
+  async function* objects(): AsyncGenerator<ReplayedObject> {
+    yield { entry: entry('', 'dir') };
+    yield { entry: entry('first', 'reg'), content: chunks(Buffer.from('whole'), 2) };
+    yield { entry: entry('partial', 'reg'), content: broken() };
+    yield { entry: entry('after', 'reg'), content: chunks(Buffer.from('never'), 2) };
+  }
+  await assert.rejects(writeRestore(objects(), options(target)), /volume damaged/);
+  assert.equal(readFileSync(join(target, 'first'), 'utf8'), 'whole');
+  assert.equal(existsSync(join(target, 'partial')), false);
+  assert.equal(existsSync(join(target, 'after')), false);
+});
+
+test('a failure on the worker (an object of another type in the way, no --force) reaches the caller as that error', async () => {
+  const target = join(dir, 'c');
+  mkdirSync(join(target, 'in-the-way'), { recursive: true });
+  writeFileSync(join(target, 'keep'), 'old');
+  async function* objects(): AsyncGenerator<ReplayedObject> {
+    yield { entry: entry('', 'dir') };
+    yield { entry: entry('in-the-way', 'reg'), content: chunks(Buffer.from('new'), 3) };
+    for (let i = 0; i < 3000; i++) yield { entry: entry(`later${i}`, 'reg'), content: chunks(Buffer.alloc(1000), 1000) };
+  }
+  await assert.rejects(writeRestore(objects(), options(target, true)), (err: NodeJS.ErrnoException) => {
+    assert.equal(err.code, 'EEXIST');
+    assert.match(err.message, /in-the-way: already exists/);
+    return true;
+  });
+  assert.ok(lstatSync(join(target, 'in-the-way')).isDirectory());
+  assert.equal(existsSync(join(target, 'later0')), false);
+  assert.equal(readFileSync(join(target, 'keep'), 'utf8'), 'old');
+  // no temporary file of the refused object is left behind
+  assert.deepEqual(readdirSync(target).filter((n) => n.includes('.lifeboat-')), []);
+});
