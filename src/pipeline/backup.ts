@@ -23,7 +23,7 @@ import { BackupStatistics } from './statistics.js';
 import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
 import { filePayload } from './file-payload.js';
 import { defaultDeltaWorkers, DeltaWorkers, MAX_SHARED_SIGNATURE_BYTES } from './delta-workers.js';
-import type { StateIndexWriter } from './state-index.js';
+import type { StateIndexWriter, StateRecord } from './state-index.js';
 
 export interface BackupNames {
   volume(n: number): string;
@@ -73,7 +73,7 @@ interface PreviousObject {
 /** One step of the backup, in index order. */
 type Step =
   | { type: 'gone'; gone: PreviousObject }
-  | { type: 'unchanged'; entry: Entry; previous: PreviousObject }
+  | { type: 'unchanged'; entry: Entry; previous: PreviousObject & { record?: StateRecord } }
   | { type: 'store'; entry: Entry; previous?: PreviousObject };
 
 export interface BackupRunResult {
@@ -134,7 +134,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
         previous = old.value;
       }
       if (previous && isUnchanged(entry, previous.entry, names, options.racyWindow)) {
-        yield { type: 'unchanged', entry, previous: { entry: previous.entry, kind: previous.kind } };
+        yield { type: 'unchanged', entry, previous: { entry: previous.entry, kind: previous.kind, record: previous.record } };
         await nextOld();
         continue;
       }
@@ -162,7 +162,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       options.onProgress?.(stats);
       if (step.type === 'unchanged') {
         // the state keeps the object as the previous backup stored it
-        await options.stateIndex?.add(step.previous.entry, step.previous.kind);
+        await options.stateIndex?.add(step.previous.entry, step.previous.kind, step.previous.record);
         stats.sourceFiles++;
         stats.sourceFileSize += statSize(step.entry);
         continue;

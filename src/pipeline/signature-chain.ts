@@ -67,7 +67,7 @@ async function* withChainSignatures(
     yield* current.value.body;
   };
   try {
-    for await (const { entry, kind } of indexed) yield { entry, kind, body: bodyOf(entry) };
+    for await (const { entry, kind, record } of indexed) yield { entry, kind, record, body: bodyOf(entry) };
   } finally {
     await cursor?.return?.();
   }

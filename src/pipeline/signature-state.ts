@@ -6,12 +6,15 @@ import { IntegrityError } from '../errors/lifeboat-error.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { parseMemberName, type MemberKind } from '../duplicity/member-names.js';
 import type { TarEntry } from '../tar/volume-reader.js';
+import type { StateRecord } from './state-index.js';
 
 export interface SignatureStateEntry {
   entry: Entry;
   kind: Exclude<MemberKind, 'deleted' | 'diff'>;
   /** the member's data: the librsync signature of a regular file; read it before asking for the next */
   body: AsyncIterable<Buffer>;
+  /** the object's record in the state index, when the state was read from one (state-index.ts) */
+  record?: StateRecord;
 }
 
 interface Cursor {

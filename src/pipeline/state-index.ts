@@ -31,6 +31,10 @@ export interface StateIndexKey {
 }
 
 type StateKind = SignatureStateEntry['kind'];
+/** Where an object's record lies in the index it was read from: written again as it is when unchanged. */
+export interface StateRecord { bytes: Buffer; at: number; length: number }
+/** An object as the index holds it. */
+export interface IndexedObject { entry: Entry; kind: StateKind; record: StateRecord }
 const TYPES: EntryType[] = ['reg', 'dir', 'sym', 'fifo', 'chr', 'blk'];
 const KINDS: StateKind[] = ['signature', 'snapshot'];
 const FIXED = 72;
@@ -53,9 +57,18 @@ export class StateIndexWriter {
     this.#path = join(tempdir, `lifeboat-state-index-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
-  /** Adds the next object (in index order); a promise only when a block is written out. */
-  add(entry: Entry, kind: StateKind): Promise<void> | undefined {
+  /**
+   * Adds the next object (in index order); a promise only when a block is written out. An object read
+   * from the previous index and found unchanged comes with its `record`, copied as it is.
+   */
+  add(entry: Entry, kind: StateKind, record?: StateRecord): Promise<void> | undefined {
     if (this.#unusable) return undefined;
+    if (record) {
+      const flushed = this.#room(record.length);
+      record.bytes.copy(this.#block, this.#used, record.at, record.at + record.length);
+      this.#used += record.length;
+      return flushed;
+    }
     const uname = this.#bytesOf(entry.uname);
     const gname = this.#bytesOf(entry.gname);
     const link = entry.linkTarget;
@@ -66,13 +79,17 @@ export class StateIndexWriter {
       this.#unusable = true;
       return undefined;
     }
-    let flushed: Promise<void> | undefined;
-    if (this.#used + length > this.#block.length) {
-      flushed = this.#flush();
-      this.#block = Buffer.allocUnsafe(Math.max(BLOCK, length));
-    }
+    const flushed = this.#room(length);
     encodeRecord(this.#block, this.#used, length, entry, kind, uname, gname, pathLength);
     this.#used += length;
+    return flushed;
+  }
+
+  /** Makes room for `length` bytes: a full block is written out and a new one started. */
+  #room(length: number): Promise<void> | undefined {
+    if (this.#used + length <= this.#block.length) return undefined;
+    const flushed = this.#flush();
+    this.#block = Buffer.allocUnsafe(Math.max(BLOCK, length));
     return flushed;
   }
 
@@ -154,7 +171,7 @@ function sameKey(a: StateIndexKey, b: StateIndexKey): boolean {
  * The state the index holds, when it describes the chain `key` names; undefined when there is no
  * index or it describes another chain. A damaged index (bad gzip, bad record) is an IntegrityError.
  */
-export async function openStateIndex(cacheDir: string, key: StateIndexKey): Promise<AsyncIterable<{ entry: Entry; kind: StateKind }> | undefined> {
+export async function openStateIndex(cacheDir: string, key: StateIndexKey): Promise<AsyncIterable<IndexedObject> | undefined> {
   const path = join(cacheDir, STATE_INDEX_NAME);
   if (!(await stat(path).catch(() => undefined))) return undefined;
   const file = createReadStream(path, { highWaterMark: 1 << 18 });
@@ -185,17 +202,18 @@ export async function openStateIndex(cacheDir: string, key: StateIndexKey): Prom
   return records(it, carry, path, () => input.destroy());
 }
 
-async function* records(it: AsyncIterator<Buffer>, first: Buffer, path: string, stop: () => void): AsyncGenerator<{ entry: Entry; kind: StateKind }> {
+async function* records(it: AsyncIterator<Buffer>, first: Buffer, path: string, stop: () => void): AsyncGenerator<IndexedObject> {
   let carry = first;
   const names = new NameCache();
   try {
     for (;;) {
       let at = 0;
+      const view = new DataView(carry.buffer, carry.byteOffset, carry.length);
       while (carry.length - at >= FIXED) {
-        const length = carry.readUInt32LE(at);
+        const length = view.getUint32(at, true);
         if (length < FIXED) throw new IntegrityError(`${path}: bad record length ${length}`);
         if (carry.length - at < length) break;
-        yield decodeRecord(carry, at, length, names, path);
+        yield decodeRecord(carry, view, at, length, names, path);
         at += length;
       }
       carry = carry.subarray(at);
@@ -224,42 +242,48 @@ function damaged(path: string, err: unknown): unknown {
 function encodeRecord(
   b: Buffer, start: number, length: number, entry: Entry, kind: StateKind, uname: Buffer, gname: Buffer, pathLength: number,
 ): void {
+  const view = new DataView(b.buffer, b.byteOffset, b.length);
   const link = entry.linkTarget;
-  b.writeUInt32LE(length, start);
+  view.setUint32(start, length, true);
   b[start + 4] = TYPES.indexOf(entry.type);
   b[start + 5] = KINDS.indexOf(kind);
-  b.writeUInt16LE(entry.index.length, start + 6);
-  b.writeUInt32LE(entry.permissions, start + 8);
-  b.writeDoubleLE(entry.uid, start + 12);
-  b.writeDoubleLE(entry.gid, start + 20);
-  b.writeDoubleLE(entry.mtime, start + 28);
-  b.writeDoubleLE(entry.size, start + 36);
-  b.writeDoubleLE(entry.devMajor ?? -1, start + 44);
-  b.writeDoubleLE(entry.devMinor ?? -1, start + 52);
-  b.writeUInt16LE(uname.length, start + 60);
-  b.writeUInt16LE(gname.length, start + 62);
-  b.writeUInt32LE(link ? link.length : NONE, start + 64);
-  b.writeUInt32LE(pathLength, start + 68);
-  let at = start + FIXED;
-  at += uname.copy(b, at);
-  at += gname.copy(b, at);
-  if (link) at += link.copy(b, at);
+  view.setUint16(start + 6, entry.index.length, true);
+  view.setUint32(start + 8, entry.permissions, true);
+  view.setFloat64(start + 12, entry.uid, true);
+  view.setFloat64(start + 20, entry.gid, true);
+  view.setFloat64(start + 28, entry.mtime, true);
+  view.setFloat64(start + 36, entry.size, true);
+  view.setFloat64(start + 44, entry.devMajor ?? -1, true);
+  view.setFloat64(start + 52, entry.devMinor ?? -1, true);
+  view.setUint16(start + 60, uname.length, true);
+  view.setUint16(start + 62, gname.length, true);
+  view.setUint32(start + 64, link ? link.length : NONE, true);
+  view.setUint32(start + 68, pathLength, true);
+  let at = copyIn(b, start + FIXED, uname);
+  at = copyIn(b, at, gname);
+  if (link) at = copyIn(b, at, link);
   const index = entry.index;
   for (let i = 0; i < index.length; i++) {
     if (i > 0) b[at++] = 0x2f;
-    at += index[i].copy(b, at);
+    at = copyIn(b, at, index[i]);
   }
 }
 
-/** Decodes the record at `start` of `b`, `length` bytes long. */
-function decodeRecord(b: Buffer, start: number, length: number, names: NameCache, path: string): { entry: Entry; kind: StateKind } {
+/** Copies `bytes` into b at `at` byte by byte (a few bytes each: cheaper than Buffer#copy) and says where it ended. */
+function copyIn(b: Buffer, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) b[at + i] = bytes[i];
+  return at + bytes.length;
+}
+
+/** Decodes the record at `start` of `b` (`view` over the same bytes), `length` bytes long. */
+function decodeRecord(b: Buffer, view: DataView, start: number, length: number, names: NameCache, path: string): IndexedObject {
   const type = TYPES[b[start + 4]];
   const kind = KINDS[b[start + 5]];
-  const components = b.readUInt16LE(start + 6);
-  const unameLength = b.readUInt16LE(start + 60);
-  const gnameLength = b.readUInt16LE(start + 62);
-  const linkLength = b.readUInt32LE(start + 64);
-  const pathLength = b.readUInt32LE(start + 68);
+  const components = view.getUint16(start + 6, true);
+  const unameLength = view.getUint16(start + 60, true);
+  const gnameLength = view.getUint16(start + 62, true);
+  const linkLength = view.getUint32(start + 64, true);
+  const pathLength = view.getUint32(start + 68, true);
   const total = FIXED + unameLength + gnameLength + (linkLength === NONE ? 0 : linkLength) + pathLength;
   if (!type || !kind || total !== length) throw new IntegrityError(`${path}: bad record`);
   let at = start + FIXED;
@@ -267,33 +291,42 @@ function decodeRecord(b: Buffer, start: number, length: number, names: NameCache
   const gname = names.text(b, at, at += gnameLength);
   let linkTarget: Buffer | undefined;
   if (linkLength !== NONE) {
-    linkTarget = Buffer.allocUnsafe(linkLength);
-    b.copy(linkTarget, 0, at, at += linkLength);
+    linkTarget = copyOut(b, at, linkLength);
+    at += linkLength;
   }
   // one copy of the path, its components views of it (the chunk the record came in is not kept alive)
-  const joined = Buffer.allocUnsafe(pathLength);
-  b.copy(joined, 0, at, at + pathLength);
+  const joined = copyOut(b, at, pathLength);
   const index: Buffer[] = [];
   if (components > 0) {
     let from = 0;
-    for (let slash = joined.indexOf(0x2f); slash >= 0; slash = joined.indexOf(0x2f, from)) {
-      index.push(joined.subarray(from, slash));
-      from = slash + 1;
+    for (let i = 0; i < pathLength; i++) {
+      if (joined[i] === 0x2f) {
+        index.push(joined.subarray(from, i));
+        from = i + 1;
+      }
     }
     index.push(joined.subarray(from));
   }
   if (index.length !== components) throw new IntegrityError(`${path}: bad record path`);
   const entry: Entry = {
-    index, type, permissions: b.readUInt32LE(start + 8), uid: b.readDoubleLE(start + 12), gid: b.readDoubleLE(start + 20),
-    uname, gname, mtime: b.readDoubleLE(start + 28), size: b.readDoubleLE(start + 36),
+    index, type, permissions: view.getUint32(start + 8, true), uid: view.getFloat64(start + 12, true),
+    gid: view.getFloat64(start + 20, true), uname, gname, mtime: view.getFloat64(start + 28, true),
+    size: view.getFloat64(start + 36, true),
   };
   if (linkTarget) entry.linkTarget = linkTarget;
-  const devMajor = b.readDoubleLE(start + 44);
+  const devMajor = view.getFloat64(start + 44, true);
   if (devMajor >= 0) {
     entry.devMajor = devMajor;
-    entry.devMinor = b.readDoubleLE(start + 52);
+    entry.devMinor = view.getFloat64(start + 52, true);
   }
-  return { entry, kind };
+  return { entry, kind, record: { bytes: b, at: start, length } };
+}
+
+/** A copy of b[at, at+length): byte by byte, cheaper than Buffer#copy's checks for a path's few bytes. */
+function copyOut(b: Buffer, at: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = b[at + i];
+  return out;
 }
 
 /** Owner names repeat from record to record: the last few decoded are reused. */
@@ -302,13 +335,17 @@ class NameCache {
   #texts: string[] = [];
 
   text(b: Buffer, from: number, to: number): string {
+    const length = to - from;
     for (let i = 0; i < this.#bytes.length; i++) {
       const known = this.#bytes[i];
-      if (known.length === to - from && b.compare(known, 0, known.length, from, to) === 0) return this.#texts[i];
+      if (known.length !== length) continue;
+      let same = true;
+      for (let j = 0; j < length && same; j++) same = known[j] === b[from + j];
+      if (same) return this.#texts[i];
     }
     const text = b.toString('utf8', from, to);
     if (this.#bytes.length === 8) { this.#bytes.shift(); this.#texts.shift(); }
-    this.#bytes.push(Buffer.from(b.subarray(from, to)));
+    this.#bytes.push(copyOut(b, from, length));
     this.#texts.push(text);
     return text;
   }

@@ -41,7 +41,7 @@ async function indexState(cache: string): Promise<unknown[] | undefined> {
   const state = key && await openStateIndex(cache, key);
   if (!state) return undefined;
   const out: unknown[] = [];
-  for await (const s of state) out.push(s);
+  for await (const s of state) out.push({ entry: s.entry, kind: s.kind });
   return out;
 }
 
