@@ -30,8 +30,6 @@ export interface PreviousState {
   state: AsyncIterable<SignatureStateEntry>;
   /** the chain's key for the state index (undefined when its signature files are not all in the archive dir) */
   key?: StateIndexKey;
-  /** whether the state comes from the index */
-  indexed: boolean;
 }
 
 /**
@@ -42,8 +40,8 @@ export async function readPreviousState(target: Target, chain: SignatureChainFil
   const names = [chain.fullSignatureName, ...chain.newSignatures.map((s) => s.name)];
   const key = chain.location === 'local' ? await stateIndexKey(target.cacheDir, names) : undefined;
   const indexed = key ? await openStateIndex(target.cacheDir, key) : undefined;
-  if (!indexed) return { state: readSignatureChain(target, chain), key, indexed: false };
-  return { state: withChainSignatures(indexed, () => readSignatureChain(target, chain), join(target.cacheDir, STATE_INDEX_NAME)), key, indexed: true };
+  if (!indexed) return { state: readSignatureChain(target, chain), key };
+  return { state: withChainSignatures(indexed, () => readSignatureChain(target, chain), join(target.cacheDir, STATE_INDEX_NAME)), key };
 }
 
 /** The index's objects, each signature body looked up in the chain, which is read forward only when asked. */
