@@ -113,7 +113,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     selection: options.selection,
   });
   const oldIterator = options.previous?.[Symbol.asyncIterator]();
-  let old = oldIterator ? await oldIterator.next() : undefined;
+  // read first inside the try below: a damaged signature file must not leave the spools open
+  let old: IteratorResult<SignatureStateEntry> | undefined;
   const nextOld = async () => { old = await oldIterator!.next(); };
 
   // started on the first big changed file: a full or no-change backup starts no thread
@@ -154,6 +155,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   }
 
   try {
+    old = oldIterator ? await oldIterator.next() : undefined;
     for await (const step of plan()) {
       if (step.type === 'gone') {
         await recordDeletion(step.gone);

@@ -79,5 +79,22 @@ function signatureFileBytes(target: Target, location: 'local' | 'remote', name: 
   // so the walk rarely waits for the signatures (zlib streams take the stream options too)
   const gunzip = createGunzip({ chunkSize: 1 << 18, readableHighWaterMark: 1 << 20 } as ZlibOptions);
   stream.on('error', (err: Error) => gunzip.destroy(err));
-  return stream.pipe(gunzip);
+  // the reader gets a damaged file's error when it reads; without a listener an error before that
+  // (the chain is opened before the walk starts) was an unhandled 'error' event and a stack trace
+  gunzip.on('error', () => undefined);
+  return inflated(stream.pipe(gunzip), name, location);
+}
+
+async function* inflated(gunzip: AsyncIterable<Uint8Array>, name: string, location: 'local' | 'remote'): AsyncGenerator<Uint8Array> {
+  try {
+    yield* gunzip;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'Z_DATA_ERROR' && code !== 'Z_BUF_ERROR') throw err;
+    throw new IntegrityError(`${name}: not a valid gzip stream (${(err as Error).message})`, {
+      hint: location === 'local'
+        ? 'the archive dir\'s copy is damaged: delete it, and the next run fetches it again from the target'
+        : 'the signature file on the target is damaged; a full backup starts a new chain',
+    });
+  }
 }

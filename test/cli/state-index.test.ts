@@ -1,7 +1,8 @@
 // The state index (src/pipeline/state-index.ts) stands in for the signature chain when an incremental
 // compares the source: it must hold exactly the state the chain's signature files overlay to, after
 // every kind of change; an incremental made with it must store what one made without it stores; it
-// must really be used (a no-change run opens no signature file); and when it disagrees with the chain
+// must really be used (a no-change run opens no signature file; without it a damaged one is named in one
+// line); and when it disagrees with the chain
 // the backup fails with one line and removes it, so the next run reads the chain.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -116,6 +117,10 @@ test('a no-change incremental with the index opens no signature file', async () 
   rmSync(join(archive, 'n', STATE_INDEX_NAME));
   const r = await runMain(['duplicity', 'incremental', '--no-encryption', '--archive-dir', archive, '--name', 'n', source, `file://${target}`]);
   assert.notEqual(r.code, 0, 'the ruined signature file is read when there is no index');
+  // and it is named in one line with what to do, not an unhandled stream error with a stack trace
+  assert.match(r.stderr, /full-signatures\.[^ ]*\.sigtar\.gz: not a valid gzip stream/);
+  assert.match(r.stderr, /hint: the archive dir's copy is damaged: delete it/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
 test('an index that disagrees with the signature files fails the backup in one line and is removed', async () => {
