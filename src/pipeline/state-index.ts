@@ -169,7 +169,8 @@ function sameKey(a: StateIndexKey, b: StateIndexKey): boolean {
 
 /**
  * The state the index holds, when it describes the chain `key` names; undefined when there is no
- * index or it describes another chain. A damaged index (bad gzip, bad record) is an IntegrityError.
+ * index or it describes another chain. An index damaged at its head is removed (undefined); damage
+ * further on is an IntegrityError when it is read, and the index is removed.
  */
 export async function openStateIndex(cacheDir: string, key: StateIndexKey): Promise<AsyncIterable<IndexedObject> | undefined> {
   const path = join(cacheDir, STATE_INDEX_NAME);
@@ -195,48 +196,54 @@ export async function openStateIndex(cacheDir: string, key: StateIndexKey): Prom
       if (next.done || carry.length > 1 << 20) throw new IntegrityError(`${path}: no key line`);
       carry = Buffer.concat([carry, next.value]);
     }
-  } catch (err) {
+  } catch {
+    // a damaged head: the index is only a short cut, so it goes and the chain is read instead
     input.destroy();
-    throw damaged(path, err);
+    await unlink(path).catch(() => undefined);
+    return undefined;
   }
   return records(it, carry, path, () => input.destroy());
 }
 
 async function* records(it: AsyncIterator<Buffer>, first: Buffer, path: string, stop: () => void): AsyncGenerator<IndexedObject> {
-  let carry = first;
-  const names = new NameCache();
   try {
-    for (;;) {
-      let at = 0;
-      const view = new DataView(carry.buffer, carry.byteOffset, carry.length);
-      while (carry.length - at >= FIXED) {
-        const length = view.getUint32(at, true);
-        if (length < FIXED) throw new IntegrityError(`${path}: bad record length ${length}`);
-        if (carry.length - at < length) break;
-        yield decodeRecord(carry, view, at, length, names, path);
-        at += length;
-      }
-      carry = carry.subarray(at);
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await it.next();
-      } catch (err) {
-        throw damaged(path, err);
-      }
-      if (next.done) {
-        if (carry.length > 0) throw new IntegrityError(`${path}: truncated record`);
-        return;
-      }
-      carry = carry.length === 0 ? next.value : Buffer.concat([carry, next.value]);
-    }
+    yield* decodeAll(it, first, path);
+  } catch (err) {
+    // damage found half-way: the objects before it were used already, so this run stops; without the
+    // index the next one reads the chain
+    await unlink(path).catch(() => undefined);
+    if (err instanceof IntegrityError) throw err;
+    throw new IntegrityError(`${path}: ${(err as Error).message}; the state index was removed`, { hint: 'run the backup again: it reads the signature files instead', cause: err });
   } finally {
     stop();
   }
 }
 
-function damaged(path: string, err: unknown): unknown {
-  if (err instanceof IntegrityError) return err;
-  return new IntegrityError(`${path}: ${(err as Error).message}`, { hint: `delete ${path}: the next backup reads the signature files instead`, cause: err });
+async function* decodeAll(it: AsyncIterator<Buffer>, first: Buffer, path: string): AsyncGenerator<IndexedObject> {
+  let carry = first;
+  const names = new NameCache();
+  for (;;) {
+    let at = 0;
+    const view = new DataView(carry.buffer, carry.byteOffset, carry.length);
+    while (carry.length - at >= FIXED) {
+      const length = view.getUint32(at, true);
+      if (length < FIXED) throw damaged(path, `bad record length ${length}`);
+      if (carry.length - at < length) break;
+      yield decodeRecord(carry, view, at, length, names, path);
+      at += length;
+    }
+    carry = carry.subarray(at);
+    const next = await it.next();
+    if (next.done) {
+      if (carry.length > 0) throw damaged(path, 'truncated record');
+      return;
+    }
+    carry = carry.length === 0 ? next.value : Buffer.concat([carry, next.value]);
+  }
+}
+
+function damaged(path: string, what: string): IntegrityError {
+  return new IntegrityError(`${path}: ${what}; the state index was removed`, { hint: 'run the backup again: it reads the signature files instead' });
 }
 
 function encodeRecord(
@@ -285,7 +292,7 @@ function decodeRecord(b: Buffer, view: DataView, start: number, length: number, 
   const linkLength = view.getUint32(start + 64, true);
   const pathLength = view.getUint32(start + 68, true);
   const total = FIXED + unameLength + gnameLength + (linkLength === NONE ? 0 : linkLength) + pathLength;
-  if (!type || !kind || total !== length) throw new IntegrityError(`${path}: bad record`);
+  if (!type || !kind || total !== length) throw damaged(path, 'bad record');
   let at = start + FIXED;
   const uname = names.text(b, at, at += unameLength);
   const gname = names.text(b, at, at += gnameLength);
@@ -307,7 +314,7 @@ function decodeRecord(b: Buffer, view: DataView, start: number, length: number, 
     }
     index.push(joined.subarray(from));
   }
-  if (index.length !== components) throw new IntegrityError(`${path}: bad record path`);
+  if (index.length !== components) throw damaged(path, 'bad record path');
   const entry: Entry = {
     index, type, permissions: view.getUint32(start + 8, true), uid: view.getFloat64(start + 12, true),
     gid: view.getFloat64(start + 20, true), uname, gname, mtime: view.getFloat64(start + 28, true),

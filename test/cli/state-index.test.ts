@@ -2,11 +2,11 @@
 // compares the source: it must hold exactly the state the chain's signature files overlay to, after
 // every kind of change; an incremental made with it must store what one made without it stores; it
 // must really be used (a no-change run opens no signature file; without it a damaged one is named in one
-// line); and when it disagrees with the chain
-// the backup fails with one line and removes it, so the next run reads the chain.
+// line); and when it disagrees with the chain, or is damaged past its head, the backup fails with one
+// line and removes it, so the next run reads the chain (damage at its head: it is dropped at once).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -144,6 +144,29 @@ test('an index that disagrees with the signature files fails the backup in one l
   assert.match(r.stderr, /state index disagrees with the signature files at zz-ghost; it was removed/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.equal(existsSync(join(cache, STATE_INDEX_NAME)), false);
+  await backup('incremental', source, target, archive);
+  assert.deepStrictEqual(await indexState(cache), await chainState(cache));
+});
+
+test('a damaged index: at its head it is dropped and the chain read; further on the run stops in one line, and the next one reads the chain', async () => {
+  const source = join(dir, 'e-src');
+  const target = join(dir, 'e-target');
+  const archive = join(dir, 'e-cache');
+  const cache = join(archive, 'n');
+  const index = join(cache, STATE_INDEX_NAME);
+  await makeTree(source, { seed: 9 });
+  await backup('full', source, target, archive);
+  writeFileSync(index, 'not gzip at all');
+  await backup('incremental', source, target, archive);
+  assert.deepStrictEqual(await indexState(cache), await chainState(cache), 'written again from the chain');
+  // cut in the middle of its records: gzip fails after the key and some objects were read
+  const whole = readFileSync(index);
+  writeFileSync(index, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  const r = await runMain(['duplicity', 'incremental', '--no-encryption', '--archive-dir', archive, '--name', 'n', source, `file://${target}`]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /lifeboat-state-index\.gz: .*the state index was removed/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(existsSync(index), false);
   await backup('incremental', source, target, archive);
   assert.deepStrictEqual(await indexState(cache), await chainState(cache));
 });
