@@ -57,16 +57,17 @@ async function run(batch: WorkerBatch): Promise<void> {
   for (const op of batch.ops) {
     switch (op.op) {
       case 'dir': {
-        const path = Buffer.from(span(op.path));
+        const path = span(op.path);
         const existing = existingAt(path);
         if (existing && !existing.isDirectory()) await replace(path);
         if (!existing || !existing.isDirectory()) mkdirSync(path, { mode: 0o700 });
         break;
       }
       case 'dirMeta':
-        await applyMetadata(Buffer.from(span(op.path)), entryOf(op.meta), applyOptions);
+        await applyMetadata(span(op.path), entryOf(op.meta), applyOptions);
         break;
       case 'open': {
+        // a copy: the file's later operations may come in later batches, after this buffer went back
         const path = Buffer.from(span(op.path));
         // a fresh staging directory is renamed into place whole (or removed) at the end, so its files
         // need no temporary names of their own: a rename less per file
@@ -95,14 +96,14 @@ async function run(batch: WorkerBatch): Promise<void> {
         dropFile();
         break;
       case 'sym': {
-        const path = Buffer.from(span(op.path));
+        const path = span(op.path);
         if (existingAt(path)) await replace(path);
-        symlinkSync(Buffer.from(span(op.target)), path);
+        symlinkSync(span(op.target), path);
         await applyMetadata(path, entryOf(op.meta), applyOptions);
         break;
       }
       case 'special': {
-        const path = Buffer.from(span(op.path));
+        const path = span(op.path);
         if (existingAt(path)) await replace(path);
         const entry = entryOf(op.meta);
         await createSpecial(path, entry);

@@ -48,6 +48,7 @@ export class StateIndexWriter {
   #fd: number | undefined;
   /** records are encoded in place here; gzipped and written out when it is full */
   #block = Buffer.allocUnsafe(BLOCK);
+  #view = new DataView(this.#block.buffer, this.#block.byteOffset, this.#block.length);
   #used = 0;
   readonly #nameBytes = new Map<string, Buffer>();
   /** an object the format cannot hold (a 64 KiB owner name): no index this time, the backup goes on */
@@ -80,7 +81,7 @@ export class StateIndexWriter {
       return undefined;
     }
     const flushed = this.#room(length);
-    encodeRecord(this.#block, this.#used, length, entry, kind, uname, gname, pathLength);
+    encodeRecord(this.#block, this.#view, this.#used, length, entry, kind, uname, gname, pathLength);
     this.#used += length;
     return flushed;
   }
@@ -90,6 +91,7 @@ export class StateIndexWriter {
     if (this.#used + length <= this.#block.length) return undefined;
     const flushed = this.#flush();
     this.#block = Buffer.allocUnsafe(Math.max(BLOCK, length));
+    this.#view = new DataView(this.#block.buffer, this.#block.byteOffset, this.#block.length);
     return flushed;
   }
 
@@ -247,9 +249,8 @@ function damaged(path: string, what: string): IntegrityError {
 }
 
 function encodeRecord(
-  b: Buffer, start: number, length: number, entry: Entry, kind: StateKind, uname: Buffer, gname: Buffer, pathLength: number,
+  b: Buffer, view: DataView, start: number, length: number, entry: Entry, kind: StateKind, uname: Buffer, gname: Buffer, pathLength: number,
 ): void {
-  const view = new DataView(b.buffer, b.byteOffset, b.length);
   const link = entry.linkTarget;
   view.setUint32(start, length, true);
   b[start + 4] = TYPES.indexOf(entry.type);
