@@ -65,16 +65,67 @@ function magicBytes(): Buffer {
  */
 export type KnownStrongSum = (offset: number, length: number, into: Uint8Array, strongLength: number) => boolean;
 
-/** Builds a delta of pushed new data against `signature`; push() and finish() return delta bytes. */
+/**
+ * A signature with the tables a delta looks its weak sums up in, built once per signature. Built with
+ * `shared`, every array lives in a SharedArrayBuffer, so the worker threads diffing a big file's
+ * segments (pipeline/delta-workers.ts) all use the one copy the main thread made.
+ */
+export interface SignatureIndex {
+  readonly signature: Signature;
+  /** open addressing, keyed by a hash of the weak sum: block number + 1, 0 for empty */
+  readonly table: Int32Array;
+  readonly shift: number;
+  /**
+   * A bitset of weak sums (16 bits a block) checked before the table: on new data almost every byte
+   * misses, and a 256 KiB bitset stays in cache where the table would not (bench/README.md).
+   */
+  readonly seen: Int32Array;
+  readonly seenShift: number;
+}
+
+export function indexSignature(signature: Signature, shared = false): SignatureIndex {
+  const ints = (n: number) => new Int32Array(shared ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+  let bits = 4;
+  while ((1 << bits) < signature.blockCount * 2) bits++;
+  let seenBits = 10;
+  while ((1 << seenBits) < signature.blockCount * 16 && seenBits < 30) seenBits++;
+  const index = { signature, table: ints(1 << bits), shift: 32 - bits, seen: ints(1 << (seenBits - 5)), seenShift: 32 - seenBits };
+  const { blockCount, strongLength, strong } = signature;
+  const weak = weakSums(signature);
+  const { table, shift, seen, seenShift } = index;
+  const mask = table.length - 1;
+  for (let i = 0; i < blockCount; i++) {
+    const b = Math.imul(weak[i], 0x85ebca6b) >>> seenShift;
+    seen[b >>> 5] |= 1 << (b & 31);
+    let h = Math.imul(weak[i], 0x9e3779b1) >>> shift;
+    let duplicate = false;
+    for (let e = table[h]; e !== 0; h = (h + 1) & mask, e = table[h]) {
+      const j = e - 1;
+      if (weak[j] === weak[i] && equalBytes(strong, j * strongLength, strong, i * strongLength, strongLength)) {
+        duplicate = true; // keep the first, as librsync does
+        break;
+      }
+    }
+    if (!duplicate) table[h] = i + 1;
+  }
+  return index;
+}
+
+/** the weak sums as signed 32-bit values, which is what the rolling sum computes */
+function weakSums(signature: Signature): Int32Array {
+  return new Int32Array(signature.weak.buffer, signature.weak.byteOffset, signature.blockCount);
+}
+
+function isIndex(s: Signature | SignatureIndex): s is SignatureIndex {
+  return 'table' in s;
+}
+
+/** Builds a delta of pushed new data against a signature; push() and finish() return delta bytes. */
 export class DeltaBuilder {
   readonly #sig: Signature;
   readonly #weak: Int32Array;
   readonly #table: Int32Array;
   readonly #shift: number;
-  /**
-   * A bitset of weak sums (16 bits a block) checked before the table: on new data almost every byte
-   * misses, and a 256 KiB bitset stays in cache where the table would not (bench/README.md).
-   */
   readonly #seen: Int32Array;
   readonly #seenShift: number;
   readonly #sum = Buffer.alloc(16);
@@ -99,19 +150,15 @@ export class DeltaBuilder {
    * `knownSum` may supply MD4 sums of the new data already computed elsewhere (the new signature
    * built from the same bytes during a backup), so a matching block is not hashed twice.
    */
-  constructor(signature: Signature, knownSum?: KnownStrongSum) {
-    this.#sig = signature;
+  constructor(signature: Signature | SignatureIndex, knownSum?: KnownStrongSum) {
+    const index = isIndex(signature) ? signature : indexSignature(signature);
+    this.#sig = index.signature;
     this.#knownSum = knownSum;
-    this.#weak = new Int32Array(signature.weak.buffer, signature.weak.byteOffset, signature.blockCount);
-    let bits = 4;
-    while ((1 << bits) < signature.blockCount * 2) bits++;
-    this.#table = new Int32Array(1 << bits);
-    this.#shift = 32 - bits;
-    let seenBits = 10;
-    while ((1 << seenBits) < signature.blockCount * 16 && seenBits < 30) seenBits++;
-    this.#seen = new Int32Array(1 << (seenBits - 5));
-    this.#seenShift = 32 - seenBits;
-    this.#index();
+    this.#weak = weakSums(index.signature);
+    this.#table = index.table;
+    this.#shift = index.shift;
+    this.#seen = index.seen;
+    this.#seenShift = index.seenShift;
   }
 
   push(chunk: Uint8Array): Buffer {
@@ -156,26 +203,6 @@ export class DeltaBuilder {
     const out = this.#out.length === 1 && this.#out[0].buffer !== this.#store.buffer ? this.#out[0] : Buffer.concat(this.#out);
     this.#out = [];
     return out;
-  }
-
-  #index(): void {
-    const { blockCount, strongLength, strong } = this.#sig;
-    const table = this.#table, weak = this.#weak, mask = table.length - 1, shift = this.#shift;
-    const seen = this.#seen, seenShift = this.#seenShift;
-    for (let i = 0; i < blockCount; i++) {
-      const b = Math.imul(weak[i], 0x85ebca6b) >>> seenShift;
-      seen[b >>> 5] |= 1 << (b & 31);
-      let h = Math.imul(weak[i], 0x9e3779b1) >>> shift;
-      let duplicate = false;
-      for (let e = table[h]; e !== 0; h = (h + 1) & mask, e = table[h]) {
-        const j = e - 1;
-        if (weak[j] === weak[i] && equalBytes(strong, j * strongLength, strong, i * strongLength, strongLength)) {
-          duplicate = true; // keep the first, as librsync does
-          break;
-        }
-      }
-      if (!duplicate) table[h] = i + 1;
-    }
   }
 
   /** Scans the buffer from #pos; `final` lets the window shrink over the last bytes of the input. */
@@ -293,7 +320,7 @@ function equalBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: num
 
 /** Streams the delta that turns the signature's basis into `source`. */
 export async function* generateDelta(
-  signature: Signature, source: AsyncIterable<Uint8Array>, knownSum?: KnownStrongSum,
+  signature: Signature | SignatureIndex, source: AsyncIterable<Uint8Array>, knownSum?: KnownStrongSum,
 ): AsyncGenerator<Buffer> {
   const builder = new DeltaBuilder(signature, knownSum);
   for await (const chunk of source) {

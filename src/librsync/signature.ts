@@ -187,6 +187,8 @@ export interface Signature {
 
 /** Parses a signature pushed in any chunking; finish() checks it ended on a record boundary. */
 export class SignatureParser {
+  /** in SharedArrayBuffers (for worker threads), sized for this many blocks before growing */
+  readonly #shared: boolean;
   #header = Buffer.alloc(12);
   #headerLength = 0;
   #blockLength = 0;
@@ -194,9 +196,22 @@ export class SignatureParser {
   #record: Buffer = Buffer.alloc(0);
   #recordLength = 0;
   #count = 0;
-  #weak = new Uint32Array(1024);
-  #strong = new Uint8Array(1024 * 8);
+  #weak: Uint32Array<ArrayBufferLike>;
+  #strong: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   #offset = 0;
+
+  /**
+   * `blocks`: the expected number of blocks (the arrays grow by doubling past it); `shared`: the
+   * parsed arrays live in SharedArrayBuffers.
+   */
+  constructor(options: { blocks?: number; shared?: boolean } = {}) {
+    this.#shared = options.shared ?? false;
+    this.#weak = new Uint32Array(this.#memory(Math.max(1, options.blocks ?? 1024) * 4));
+  }
+
+  #memory(bytes: number): ArrayBuffer | SharedArrayBuffer {
+    return this.#shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  }
 
   push(chunk: Uint8Array): void {
     let p = 0;
@@ -273,15 +288,15 @@ export class SignatureParser {
       throw new IntegrityError(`signature has a bad strong sum length ${this.#strongLength} at offset 8`, { offset: 8 });
     }
     this.#record = Buffer.alloc(4 + this.#strongLength);
-    this.#strong = new Uint8Array(this.#weak.length * this.#strongLength);
+    this.#strong = new Uint8Array(this.#memory(this.#weak.length * this.#strongLength));
   }
 
   #addRecord(data: Uint8Array, p: number): void {
     if (this.#count === this.#weak.length) {
-      const weak = new Uint32Array(this.#weak.length * 2);
+      const weak = new Uint32Array(this.#memory(this.#weak.length * 8));
       weak.set(this.#weak);
       this.#weak = weak;
-      const strong = new Uint8Array(weak.length * this.#strongLength);
+      const strong = new Uint8Array(this.#memory(weak.length * this.#strongLength));
       strong.set(this.#strong);
       this.#strong = strong;
     }
@@ -289,6 +304,18 @@ export class SignatureParser {
     this.#strong.set(data.subarray(p + 4, p + 4 + this.#strongLength), this.#count * this.#strongLength);
     this.#count++;
   }
+}
+
+/**
+ * Parses a whole signature held in memory, its arrays sized from its length; with `shared` they live
+ * in SharedArrayBuffers, for worker threads.
+ */
+export function parseSignatureBytes(bytes: Uint8Array, shared = false): Signature {
+  const strongLength = bytes.length >= 12 ? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8) : 0;
+  const blocks = strongLength >= 1 && strongLength <= MD4_LENGTH ? Math.floor((bytes.length - 12) / (4 + strongLength)) : undefined;
+  const parser = new SignatureParser({ blocks, shared });
+  parser.push(bytes);
+  return parser.finish();
 }
 
 export async function parseSignature(source: AsyncIterable<Uint8Array>): Promise<Signature> {

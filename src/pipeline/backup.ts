@@ -13,7 +13,8 @@ import { deletedSignatureHeader, signatureHeader, snapshotSignatureHeader } from
 import { isSystemError } from '../errors/format-error.js';
 import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
-import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, SignatureBuilder, SignatureParser, type Signature } from '../librsync/signature.js';
+import { indexSignature } from '../librsync/delta.js';
+import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, parseSignatureBytes, SignatureBuilder } from '../librsync/signature.js';
 import { walkSource, type WalkSelection } from '../selection/walk.js';
 import { TarWriter } from '../tar/tar-writer.js';
 import type { SignatureStateEntry } from './signature-state.js';
@@ -22,7 +23,7 @@ import { VolumeSplitter, type VolumeRecord } from './volume-splitter.js';
 import { BackupStatistics } from './statistics.js';
 import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
 import { filePayload } from './file-payload.js';
-import { defaultDeltaWorkers, DeltaWorkers, MAX_SHARED_SIGNATURE_BYTES } from './delta-workers.js';
+import { defaultDeltaWorkers, DeltaWorkers } from './delta-workers.js';
 import type { StateIndexWriter, StateRecord } from './state-index.js';
 
 export interface BackupNames {
@@ -224,6 +225,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       countStored('new', size, size);
       return true;
     }
+    const diff = previous?.signature !== undefined;
+    const onWorkers = diff && entry.size >= DELTA_WORKER_MIN_BYTES;
+    // parsed and indexed once, before the file is opened: the workers share this copy
+    const basis = diff ? indexSignature(parseSignatureBytes(previous!.signature!, onWorkers), onWorkers) : undefined;
     const path = pathOfIndex(options.source, entry.index);
     let fd: number;
     try {
@@ -234,7 +239,6 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       options.onWarning(`Error accessing possibly locked file ${formatPath(path)} (${err.code})`);
       return false;
     }
-    const diff = previous?.signature !== undefined;
     const blockLength = duplicityBlockLength(entry.size, options.maxBlockSize);
     if (!diff && entry.size < PIECE_SIZE) {
       // a small new file (most files): one read, one member, none of the streaming below. The read is
@@ -261,14 +265,14 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     let payload: AsyncIterable<Buffer>;
     let result: () => Promise<{ contentBytes: number; signature: Buffer }>;
     let settled = true;
-    if (diff && entry.size >= DELTA_WORKER_MIN_BYTES && previous!.signature!.length <= MAX_SHARED_SIGNATURE_BYTES) {
-      const job = workers.diff(fd, entry.size, blockLength, previous!.signature!);
+    if (onWorkers) {
+      const job = workers.diff(fd, entry.size, blockLength, basis!);
       settled = false;
       job.result.then(() => { settled = true; }, () => undefined);
       payload = job.payload;
       result = () => job.result;
     } else {
-      const file = filePayload(fd, entry.size, blockLength, diff ? parsedSignature(previous!.signature!) : undefined);
+      const file = filePayload(fd, entry.size, blockLength, basis);
       payload = file.payload;
       result = async () => file.result();
     }
@@ -323,12 +327,6 @@ async function collect(body: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of body) parts.push(part);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-}
-
-function parsedSignature(body: Buffer): Signature {
-  const parser = new SignatureParser();
-  parser.push(body);
-  return parser.finish();
 }
 
 /** Seconds: `from` when the previous backup of the chain started, `to` when this one started. */

@@ -1,22 +1,30 @@
 // A worker thread of delta-workers.ts: reads one segment of a big changed file at a time (by a file
 // descriptor the main thread opened), streams its librsync delta back and ends with the segment's new
-// signature, without the parts that only the file's first or last segment has. It runs ahead of the
-// main thread by at most AHEAD_BYTES of delta, then waits for the main thread to take them: a file
-// rewritten from end to end streams through, it is never held whole.
+// signature, without the parts that only the file's first or last segment has.
+//
+// The delta goes back through a ring in a SharedArrayBuffer the main thread gave the segment: the
+// worker writes into it and says where (offset, length), the main thread copies the bytes out when its
+// reader wants them and says how many it took, and the worker waits while the ring is full. A file
+// rewritten from end to end streams through, it is never held whole; and no buffer is allocated per
+// message: buffers moved to the main thread and queued there outlived the young generation, and a
+// worker's malloc arena kept the memory of every one of them until a full garbage collection.
 import { parentPort } from 'node:worker_threads';
 import { DELTA_MAGIC, OP_END } from '../librsync/delta.js';
-import { SignatureParser } from '../librsync/signature.js';
 import { filePayload } from './file-payload.js';
 import type { WorkerReply, WorkerRequest } from './delta-workers.js';
 
-const AHEAD_BYTES = 4 << 20;
-/** small delta pieces (a copy command is a few bytes) go back gathered into messages of this size */
+/** small delta pieces (a copy command is a few bytes) are announced once this many have gathered */
 const MESSAGE_BYTES = 1 << 16;
 
 const port = parentPort!;
-/** the job being run (one at a time), its bytes sent and taken by the main thread, and whether it was cancelled */
+/**
+ * The job being run (one at a time), its ring; the bytes it wrote into the ring, announced to and
+ * taken by the main thread; and whether it was cancelled. Its bytes start at the ring's offset 0.
+ */
 let current = 0;
-let sent = 0;
+let ring: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+let written = 0;
+let announced = 0;
 let taken = 0;
 let cancelled = false;
 let wake: (() => void) | undefined;
@@ -34,38 +42,41 @@ port.on('message', (message: WorkerRequest) => {
   wake = undefined;
 });
 
-function reply(message: WorkerReply, transfer?: ArrayBuffer): void {
-  port.postMessage(message, transfer ? [transfer] : []);
+function reply(message: WorkerReply): void {
+  port.postMessage(message);
 }
 
-/** the buffer's memory when the buffer is all of it (then it can move to the main thread, not be copied) */
-function ownMemory(chunk: Buffer): ArrayBuffer | undefined {
-  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer ? chunk.buffer : undefined;
+/** tells the main thread about the bytes written since the last message (never across the ring's end) */
+function announce(): void {
+  if (written === announced) return;
+  reply({ type: 'data', offset: announced % ring.length, length: written - announced });
+  announced = written;
+}
+
+/** copies delta bytes into the ring, waiting for the main thread while it is full */
+async function put(bytes: Uint8Array): Promise<void> {
+  for (let p = 0; p < bytes.length;) {
+    while (written - taken === ring.length && !cancelled) {
+      announce();
+      await new Promise<void>((resolve) => { wake = resolve; });
+    }
+    if (cancelled) throw new Error('cancelled');
+    const at = written % ring.length;
+    const n = Math.min(bytes.length - p, ring.length - (written - taken), ring.length - at);
+    ring.set(bytes.subarray(p, p + n), at);
+    written += n;
+    p += n;
+    if (written - announced >= MESSAGE_BYTES || (written % ring.length) === 0) announce();
+  }
 }
 
 async function run(job: Extract<WorkerRequest, { type: 'diff' }>): Promise<void> {
   current = job.job;
-  sent = 0;
-  taken = 0;
+  ring = new Uint8Array(job.ring);
+  written = announced = taken = 0;
   cancelled = false;
   try {
-    const parser = new SignatureParser();
-    parser.push(job.previous);
-    const previous = parser.finish();
-    const file = filePayload(job.fd, job.sizeHint, job.blockLength, previous, { start: job.start, end: job.end });
-    let gathered: Buffer[] = [];
-    let gatheredBytes = 0;
-    const send = async () => {
-      if (gatheredBytes === 0) return;
-      const chunk = gathered.length === 1 ? gathered[0] : Buffer.concat(gathered, gatheredBytes);
-      reply({ type: 'data', chunk }, ownMemory(chunk));
-      sent += gatheredBytes;
-      gathered = [];
-      gatheredBytes = 0;
-      while (sent - taken > AHEAD_BYTES && !cancelled) await new Promise<void>((resolve) => { wake = resolve; });
-      if (cancelled) throw new Error('cancelled');
-    };
-    const take = (chunk: Buffer) => { if (chunk.length > 0) { gathered.push(chunk); gatheredBytes += chunk.length; } };
+    const file = filePayload(job.fd, job.sizeHint, job.blockLength, job.previous, { start: job.start, end: job.end });
     // one chunk is held back: the last one ends with the end command, which only the last segment keeps
     let held: Buffer | undefined;
     for await (const chunk of file.payload) {
@@ -75,13 +86,12 @@ async function run(job: Extract<WorkerRequest, { type: 'diff' }>): Promise<void>
         held = job.first ? chunk : chunk.subarray(4);
         continue;
       }
-      take(held);
+      await put(held);
       held = chunk;
-      if (gatheredBytes >= MESSAGE_BYTES) await send();
     }
     if (!held || held[held.length - 1] !== OP_END) throw new Error('delta worker: the delta does not end with its end command');
-    take(job.last ? held : held.subarray(0, held.length - 1));
-    await send();
+    await put(job.last ? held : held.subarray(0, held.length - 1));
+    announce();
     const { contentBytes, signature } = file.result();
     reply({ type: 'end', contentBytes, signature: job.first ? signature : signature.subarray(12) });
   } catch (err) {

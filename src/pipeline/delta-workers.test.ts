@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { randomText, mutate } from '../../test/support/random.js';
 import { requireProgram } from '../../test/support/programs.js';
+import { indexSignature } from '../librsync/delta.js';
+import { parseSignatureBytes } from '../librsync/signature.js';
 import { DeltaWorkers } from './delta-workers.js';
+
+/** an rdiff signature file, parsed and indexed into shared memory as the backup does for big files */
+const sharedIndex = (path: string) => indexSignature(parseSignatureBytes(readFileSync(path), true), true);
 
 const RDIFF_SIGNATURE = ['signature', '-b', '2048', '-S', '8', '-H', 'md4', '-R', 'rollsum'];
 
@@ -22,7 +27,7 @@ async function checkAgainstRdiff(basis: Buffer, newData: Buffer, options: { work
     execFileSync('rdiff', [...RDIFF_SIGNATURE, at('new'), at('new.sig')]);
     const fd = openSync(at('new'), 'r');
     try {
-      const job = workers.diff(fd, options.sizeHint ?? newData.length, 2048, readFileSync(at('basis.sig')));
+      const job = workers.diff(fd, options.sizeHint ?? newData.length, 2048, sharedIndex(at('basis.sig')));
       const parts: Buffer[] = [];
       for await (const part of job.payload) parts.push(Buffer.from(part));
       const { contentBytes, signature } = await job.result;
@@ -67,6 +72,8 @@ test('an empty new file and a new file unlike the basis (all literal)', async (t
   const basis = randomText(6, 2 << 20);
   await checkAgainstRdiff(basis, Buffer.alloc(0), { workers: 2, segmentMinBytes: 1 << 20, sizeHint: 2 << 20 });
   await checkAgainstRdiff(basis, randomText(7, 3 << 20), { workers: 2, segmentMinBytes: 1 << 20 });
+  // one segment whose delta goes round its 2 MiB ring more than twice, ending mid-ring
+  await checkAgainstRdiff(basis, randomText(11, (5 << 20) + 12_345), { workers: 1, segmentMinBytes: 64 << 20 });
 });
 
 test('a reader that stops early cancels the segments still running; the workers take the next file', async (t) => {
@@ -77,7 +84,7 @@ test('a reader that stops early cancels the segments still running; the workers 
     const basis = randomText(8, 4 << 20);
     writeFileSync(join(dir, 'basis'), basis);
     execFileSync('rdiff', [...RDIFF_SIGNATURE, join(dir, 'basis'), join(dir, 'basis.sig')]);
-    const signature = readFileSync(join(dir, 'basis.sig'));
+    const signature = sharedIndex(join(dir, 'basis.sig'));
     // all literal: every segment fills its read-ahead and waits for the reader
     writeFileSync(join(dir, 'other'), randomText(9, 24 << 20));
     const fd = openSync(join(dir, 'other'), 'r');

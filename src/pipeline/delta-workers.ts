@@ -10,19 +10,22 @@
 // The joined delta is not byte-for-byte librsync's (a match across a cut is found one block later),
 // but rdiff and duplicity apply it the same.
 //
-// Every worker parses the previous signature and indexes it (about 3x its size), so a file whose
-// previous signature is large stays on the main thread (MAX_SHARED_SIGNATURE_BYTES): memory stays
-// what it was without workers.
+// The previous signature is parsed and indexed once, on the main thread, into SharedArrayBuffers
+// that every segment's worker reads (indexSignature): a worker allocates little per segment, so its
+// memory stays flat from file to file, and a big file's workers cost no more memory than the main
+// thread's own delta would.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { SignatureIndex } from '../librsync/delta.js';
 
 export type WorkerRequest =
-  | { type: 'diff'; job: number; fd: number; sizeHint: number; blockLength: number; previous: Uint8Array; start: number; end?: number; first: boolean; last: boolean }
+  | { type: 'diff'; job: number; fd: number; sizeHint: number; blockLength: number; previous: SignatureIndex; start: number; end?: number; first: boolean; last: boolean; ring: SharedArrayBuffer }
   | { type: 'taken'; job: number; bytes: number }
   | { type: 'cancel'; job: number };
 
 export type WorkerReply =
-  | { type: 'data'; chunk: Uint8Array }
+  /** delta bytes at [offset, offset + length) of the worker's ring */
+  | { type: 'data'; offset: number; length: number }
   | { type: 'end'; contentBytes: number; signature: Uint8Array }
   | { type: 'error'; message: string; code?: string; syscall?: string };
 
@@ -35,8 +38,8 @@ export interface DeltaJob {
 
 /** files are cut into segments of at least this size, at most two per worker */
 const SEGMENT_MIN_BYTES = 4 << 20;
-/** previous signatures up to this size go to workers (2 KiB blocks: files up to about 2.8 GB) */
-export const MAX_SHARED_SIGNATURE_BYTES = 16 << 20;
+/** a segment's ring of delta bytes on their way to the main thread (delta-worker.ts) */
+const RING_BYTES = 2 << 20;
 /** the delta's end command, left out of every segment's delta but the last */
 const OP_END = Buffer.from([0]);
 
@@ -44,6 +47,11 @@ interface Segment {
   request: Extract<WorkerRequest, { type: 'diff' }>;
   worker?: Worker;
   onReply(reply: WorkerReply): void;
+}
+
+interface Ranged {
+  offset: number;
+  length: number;
 }
 
 /**
@@ -59,6 +67,8 @@ export class DeltaWorkers {
   readonly #size: number;
   readonly #segmentMinBytes: number;
   #workers: Worker[] = [];
+  /** rings no segment uses any more: a ring is reused once its worker and its reader are both done with it */
+  #freeRings: SharedArrayBuffer[] = [];
   #idle: Worker[] = [];
   #current = new Map<Worker, Segment>();
   #queue: Segment[] = [];
@@ -73,20 +83,19 @@ export class DeltaWorkers {
 
   /**
    * Starts the delta of the file open on `fd` (read with positional reads) against its previous
-   * signature `previous` (at most MAX_SHARED_SIGNATURE_BYTES). The caller keeps the descriptor, and
-   * closes it once `result` has settled, or after close().
+   * signature, indexed with `indexSignature(signature, true)` so that its arrays are shared, not
+   * copied into every message. The caller keeps the descriptor, and closes it once `result` has
+   * settled, or after close().
    */
-  diff(fd: number, size: number, blockLength: number, previous: Buffer): DeltaJob {
-    // one copy of the signature that every segment's worker reads, not a copy per message
-    const shared = new Uint8Array(new SharedArrayBuffer(previous.length));
-    shared.set(previous);
+  diff(fd: number, size: number, blockLength: number, previous: SignatureIndex): DeltaJob {
     const count = Math.max(1, Math.min(this.#size * 2, Math.floor(size / this.#segmentMinBytes)));
     const length = Math.ceil(size / count / blockLength) * blockLength;
     const segments: { start: number; end?: number; job: DeltaJob & { cancel(): void } }[] = [];
     for (let i = 0; i < count; i++) {
       const start = i * length;
       const end = i === count - 1 ? undefined : start + length;
-      const request = { type: 'diff', job: this.#nextJob++, fd, sizeHint: size, blockLength, previous: shared, start, end, first: i === 0, last: end === undefined } as const;
+      const ring = this.#freeRings.pop() ?? new SharedArrayBuffer(RING_BYTES);
+      const request = { type: 'diff', job: this.#nextJob++, fd, sizeHint: size, blockLength, previous, start, end, first: i === 0, last: end === undefined, ring } as const;
       segments.push({ start, end, job: this.#segment(request) });
     }
     let settle!: (v: { contentBytes: number; signature: Buffer }) => void;
@@ -136,17 +145,25 @@ export class DeltaWorkers {
   }
 
   #segment(request: Extract<WorkerRequest, { type: 'diff' }>): DeltaJob & { cancel(): void } {
-    const chunks: Buffer[] = [];
+    const chunks: Ranged[] = [];
     let ended = false;
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
     let settle!: { resolve(v: { contentBytes: number; signature: Buffer }): void; reject(e: Error): void };
     const result = new Promise<{ contentBytes: number; signature: Buffer }>((resolve, reject) => { settle = { resolve, reject }; });
     result.catch(() => undefined);
+    const ring = new Uint8Array(request.ring);
+    let workerDone = false;
+    let readerDone = false;
+    const release = () => {
+      if (!workerDone || !readerDone) return;
+      workerDone = false; // once
+      this.#freeRings.push(request.ring);
+    };
     const segment: Segment = {
       request,
       onReply: (reply) => {
-        if (reply.type === 'data') chunks.push(Buffer.from(reply.chunk.buffer, reply.chunk.byteOffset, reply.chunk.byteLength));
+        if (reply.type === 'data') chunks.push({ offset: reply.offset, length: reply.length });
         else if (reply.type === 'end') {
           ended = true;
           settle.resolve({ contentBytes: reply.contentBytes, signature: Buffer.from(reply.signature.buffer, reply.signature.byteOffset, reply.signature.byteLength) });
@@ -154,29 +171,49 @@ export class DeltaWorkers {
           failure = Object.assign(new Error(reply.message), { code: reply.code, syscall: reply.syscall });
           settle.reject(failure);
         }
+        if (reply.type !== 'data') {
+          workerDone = true;
+          release();
+        }
         wake?.();
         wake = undefined;
       },
     };
     this.#dispatch(segment);
     const payload = (async function* (): AsyncGenerator<Buffer> {
-      for (;;) {
-        const chunk = chunks.shift();
-        if (chunk) {
-          segment.worker?.postMessage({ type: 'taken', job: request.job, bytes: chunk.length } satisfies WorkerRequest);
-          yield chunk;
-          continue;
+      try {
+        for (;;) {
+          const range = chunks.shift();
+          if (range) {
+            // copied out only when the reader wants it: the copy dies young, and that part of the ring is free again
+            const chunk = Buffer.from(ring.subarray(range.offset, range.offset + range.length));
+            segment.worker!.postMessage({ type: 'taken', job: request.job, bytes: chunk.length } satisfies WorkerRequest);
+            yield chunk;
+            continue;
+          }
+          if (failure) throw failure;
+          if (ended) return;
+          await new Promise<void>((resolve) => { wake = resolve; });
         }
-        if (failure) throw failure;
-        if (ended) return;
-        await new Promise<void>((resolve) => { wake = resolve; });
+      } finally {
+        readerDone = true;
+        release();
       }
     })();
     const cancel = () => {
-      if (ended || failure) return;
+      readerDone = true;
+      if (ended || failure) {
+        release();
+        return;
+      }
       const queued = this.#queue.indexOf(segment);
-      if (queued >= 0) this.#queue.splice(queued, 1);
-      else segment.worker?.postMessage({ type: 'cancel', job: request.job } satisfies WorkerRequest);
+      if (queued >= 0) {
+        this.#queue.splice(queued, 1);
+        workerDone = true; // it never reached a worker
+        release();
+      } else {
+        segment.worker?.postMessage({ type: 'cancel', job: request.job } satisfies WorkerRequest);
+      }
     };
     return { payload, result, cancel };
   }

@@ -4,7 +4,7 @@
 // worker thread for big changed files. Reading once matters: a file that changes while it is read must
 // still get a signature of exactly the bytes stored, or the next incremental's delta would be wrong.
 import { readSync } from 'node:fs';
-import { generateDelta } from '../librsync/delta.js';
+import { generateDelta, type SignatureIndex } from '../librsync/delta.js';
 import { DUPLICITY_STRONG_LENGTH, SignatureBuilder, type Signature } from '../librsync/signature.js';
 
 export interface FilePayload {
@@ -23,7 +23,7 @@ export interface FileRange {
   end?: number;
 }
 
-export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature, range?: FileRange): FilePayload {
+export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature | SignatureIndex, range?: FileRange): FilePayload {
   const builder = new SignatureBuilder({ blockLength, strongLength: DUPLICITY_STRONG_LENGTH, rememberRecent: previous !== undefined });
   const sigParts: Buffer[] = [];
   let contentBytes = 0;

@@ -3,7 +3,7 @@
 // duplicity ignores the file and does not delete it; Lifeboat then sees that duplicity added a set,
 // reads the signature files instead of the stale index, writes a new one, and the chain restores.
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -24,6 +24,10 @@ test('duplicity 0.8 on the same archive dir ignores and keeps the state index; L
   mkdirSync(source);
   writeFileSync(join(source, 'a.txt'), 'first\n');
   writeFileSync(join(source, 'b.txt'), 'other\n');
+  // an hour old: duplicity sees a change by its whole-second mtime alone, and the appends below may
+  // fall in the second of the full backup
+  const hourAgo = Date.now() / 1000 - 3600;
+  for (const name of ['a.txt', 'b.txt']) utimesSync(join(source, name), hourAgo, hourAgo);
   const archive = join(dir, 'cache');
   const url = `file://${join(dir, 'target')}`;
   const common = ['--no-encryption', '--archive-dir', archive, '--name', 'shared'];
