@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { IntegrityError } from '../errors/lifeboat-error.js';
 import { rollsum } from './rollsum.js';
 import {
-  BLAKE2_SIG_MAGIC, duplicityBlockLength, generateSignature, parseSignature, SignatureBuilder, SignatureParser,
+  BLAKE2_SIG_MAGIC, duplicityBlockLength, generateSignature, parseSignature, parseSignatureBytes, SignatureBuilder, SignatureParser,
 } from './signature.js';
 import { randomBytes } from '../../test/support/random.js';
 
@@ -56,6 +56,23 @@ test('parseSignature() reads back what the builder wrote, whatever the chunking'
     assert.equal(parsed.weak[0], rollsum(data, 0, 256));
     assert.equal(parsed.weak[parsed.blockCount - 1], rollsum(data, 256 * (parsed.blockCount - 1), 3000 % 256));
   }
+});
+
+test('parseSignatureBytes() sizes its arrays from the length, in shared memory when asked, and still checks the signature', async () => {
+  const data = randomBytes(12, 5000);
+  const sig = await signatureOf(data, 256);
+  const plain = await parseSignature(chunks(sig, 100));
+  for (const shared of [false, true]) {
+    const parsed = parseSignatureBytes(sig, shared);
+    assert.equal(parsed.weak.buffer instanceof SharedArrayBuffer, shared);
+    assert.equal(parsed.strong.buffer instanceof SharedArrayBuffer, shared);
+    assert.equal(parsed.blockCount, plain.blockCount);
+    // exactly the blocks there are: no doubling past them
+    assert.equal(parsed.weak.buffer.byteLength, plain.blockCount * 4);
+    assert.deepEqual([...parsed.weak], [...plain.weak]);
+    assert.deepEqual([...parsed.strong], [...plain.strong]);
+  }
+  assert.throws(() => parseSignatureBytes(sig.subarray(0, sig.length - 3), true), /last block record is incomplete/);
 });
 
 test('parseSignature() reports a truncated signature with its offset', async () => {
