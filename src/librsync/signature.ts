@@ -187,7 +187,7 @@ export interface Signature {
 
 /** Parses a signature pushed in any chunking; finish() checks it ended on a record boundary. */
 export class SignatureParser {
-  /** in SharedArrayBuffers (for worker threads), sized for this many blocks before growing */
+  /** the parsed arrays live in SharedArrayBuffers, for worker threads */
   readonly #shared: boolean;
   #header = Buffer.alloc(12);
   #headerLength = 0;

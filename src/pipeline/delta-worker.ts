@@ -6,8 +6,8 @@
 // worker writes into it and says where (offset, length), the main thread copies the bytes out when its
 // reader wants them and says how many it took, and the worker waits while the ring is full. A file
 // rewritten from end to end streams through, it is never held whole; and no buffer is allocated per
-// message: buffers moved to the main thread and queued there outlived the young generation, and a
-// worker's malloc arena kept the memory of every one of them until a full garbage collection.
+// message: buffers moved to the main thread and queued there outlived the young generation, and were
+// freed only by a full garbage collection.
 import { parentPort } from 'node:worker_threads';
 import { DELTA_MAGIC, OP_END } from '../librsync/delta.js';
 import { filePayload } from './file-payload.js';

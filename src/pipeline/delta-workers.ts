@@ -24,7 +24,7 @@ export type WorkerRequest =
   | { type: 'cancel'; job: number };
 
 export type WorkerReply =
-  /** delta bytes at [offset, offset + length) of the worker's ring */
+  /** delta bytes at [offset, offset + length) of the segment's ring */
   | { type: 'data'; offset: number; length: number }
   | { type: 'end'; contentBytes: number; signature: Uint8Array }
   | { type: 'error'; message: string; code?: string; syscall?: string };
@@ -155,9 +155,10 @@ export class DeltaWorkers {
     const ring = new Uint8Array(request.ring);
     let workerDone = false;
     let readerDone = false;
+    let released = false;
     const release = () => {
-      if (!workerDone || !readerDone) return;
-      workerDone = false; // once
+      if (!workerDone || !readerDone || released) return;
+      released = true;
       this.#freeRings.push(request.ring);
     };
     const segment: Segment = {
