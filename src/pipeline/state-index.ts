@@ -10,7 +10,7 @@
 // the objects it found unchanged as the previous state had them, the ones it stored as their new
 // signature members describe them. One file per archive: gzip members of records, the first one JSON.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -41,6 +41,13 @@ const FIXED = 72;
 const NONE = 0xffffffff;
 /** raw bytes gathered before a gzip member is written */
 const BLOCK = 1 << 18;
+/** the name an index is written under before its rename into place */
+const PART_NAME = /^\.lifeboat-part-[0-9a-f]{12}\.lifeboat-state-index\.gz$/;
+/**
+ * A part older than this is the leftover of a run killed between writing its index and renaming it
+ * (an install takes well under a second); nothing else would ever remove it.
+ */
+const LEFTOVER_AGE_MS = 10 * 60 * 1000;
 
 /** Spools the records of a new state into a temporary file; the caller adds them in index order. */
 export class StateIndexWriter {
@@ -144,12 +151,22 @@ export class StateIndexWriter {
     }
     closeSync(fd);
     await rename(temporary, final);
+    await removeLeftovers(cacheDir);
   }
 
   async discard(): Promise<void> {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
     await unlink(this.#path).catch(() => undefined);
+  }
+}
+
+async function removeLeftovers(cacheDir: string): Promise<void> {
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    if (!PART_NAME.test(name)) continue;
+    const path = join(cacheDir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > LEFTOVER_AGE_MS) await unlink(path).catch(() => undefined);
   }
 }
 

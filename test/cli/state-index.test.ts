@@ -170,3 +170,24 @@ test('a damaged index: at its head it is dropped and the chain read; further on 
   await backup('incremental', source, target, archive);
   assert.deepStrictEqual(await indexState(cache), await chainState(cache));
 });
+
+test('a part an earlier run left behind (killed before its rename) is removed by the next index written; a fresh one is not', async () => {
+  const source = join(dir, 'p-src');
+  const target = join(dir, 'p-target');
+  const archive = join(dir, 'p-cache');
+  const cache = join(archive, 'n');
+  await makeTree(source, { seed: 8 });
+  await backup('full', source, target, archive);
+  const leftover = join(cache, `.lifeboat-part-0123456789ab.${STATE_INDEX_NAME}`);
+  const recent = join(cache, `.lifeboat-part-ba9876543210.${STATE_INDEX_NAME}`);
+  const other = join(cache, '.lifeboat-part-0123456789ab.something-else');
+  for (const path of [leftover, recent, other]) writeFileSync(path, 'partial\n');
+  const hourAgo = Date.now() / 1000 - 3600;
+  for (const path of [leftover, other]) utimesSync(path, hourAgo, hourAgo);
+  await backup('incremental', source, target, archive);
+  assert.equal(existsSync(leftover), false, 'the hour-old part is gone');
+  // a part written minutes ago may be another run's, still being written; other names are not the index's
+  assert.equal(existsSync(recent), true);
+  assert.equal(existsSync(other), true);
+  assert.deepStrictEqual(await indexState(cache), await chainState(cache));
+});
