@@ -11,6 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import { profileHome } from '../support/profile-env.js';
 import { B2ProtocolTestServer, type Capability } from '../servers/b2-server.js';
 
+/** waits for the wall clock's next whole second */
+const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1020 - (Date.now() % 1000)));
+
 const WRITE_ONLY: Capability[] = ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'readBucketRetentions', 'readFileRetentions', 'writeFileRetentions'];
 const server = new B2ProtocolTestServer({
   keys: [
@@ -96,6 +99,8 @@ describe('lifeboat PROFILE audit on B2', () => {
 
     const chains = () => new Set(backupFiles('plain', 'wo/').map((v) => /duplicity-full\.(\w+)\.manifest/.exec(v.fileName)?.[1]).filter(Boolean));
     assert.equal(chains().size, 2);
+    // set times are whole seconds: 'now' must be a second past the last backup for its chain to be older
+    await nextSecond();
     const refused = await run([p, 'purge', 'now', '--force']);
     assert.notEqual(refused.code, 0);
     const lines = refused.stderr.split('\n').filter((l) => l.startsWith('lifeboat: '));
@@ -134,6 +139,8 @@ describe('lifeboat PROFILE audit on B2', () => {
     assert.match(audit.stdout, /^ok: object lock is on for the bucket\.$/m);
     assert.match(audit.stdout, /^ok: the current backup chain is under object lock: its files cannot be deleted or replaced before \d{4}-/m);
 
+    // set times are whole seconds: 'now' must be a second past the last backup for its chain to be older
+    await nextSecond();
     const purgeEnv = { LIFEBOAT_PURGE_USER: 'fullkey', LIFEBOAT_PURGE_PASS: 'K005-full-secret' };
     for (let round = 1; round <= 2; round++) {
       const r = await run([p, 'purge', 'now', '--force'], purgeEnv);

@@ -11,6 +11,9 @@ import { profileHome } from '../support/profile-env.js';
 import { requireProgram } from '../support/programs.js';
 import { SSHD, startSshd, type SshServer } from '../support/sshd.js';
 
+/** waits for the wall clock's next whole second */
+const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1020 - (Date.now() % 1000)));
+
 export const APPEND_ONLY = 'internal-sftp -P remove,rmdir,posix-rename,setstat,fsetstat,lsetstat,symlink,hardlink,copy-data -u 0222';
 const UID = 64_123;
 const home = profileHome('audit-sftp');
@@ -82,6 +85,8 @@ describe('lifeboat PROFILE audit over SFTP (OpenSSH)', () => {
     const again = await home.lifeboatAsync([p, 'audit']);
     assert.equal(again.code, 0, `a second audit reuses the canary: ${again.stdout}`);
 
+    // set times are whole seconds: 'now' must be a second past the last backup for its chain to be older
+    await nextSecond();
     const purge = await home.lifeboatAsync([p, 'purge', 'now', '--force']);
     assert.notEqual(purge.code, 0);
     const lines = purge.stderr.split('\n').filter((l) => l.startsWith('lifeboat: '));
