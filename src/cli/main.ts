@@ -4,10 +4,6 @@ import { version } from './version.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { formatError } from '../errors/format-error.js';
 import { UsageError } from '../errors/lifeboat-error.js';
-import { runDuplicity } from './commands/duplicity.js';
-import { runQuickstart } from './commands/quickstart.js';
-import { runRdiff } from './commands/rdiff.js';
-import { runProfile } from './commands/profile.js';
 import type { CommandContext } from './context.js';
 import { createOutput, type Sink } from './output.js';
 import { Level, parseVerbosity } from './verbosity.js';
@@ -50,12 +46,23 @@ export interface MainIo {
   stdin: AsyncIterable<Uint8Array>;
 }
 
-/** Commands reachable from the command line; developer tools are hidden from the main help. */
-const commands: Record<string, (args: string[], ctx: CommandContext) => Promise<number>> = {
-  duplicity: runDuplicity,
-  quickstart: runQuickstart,
-  rdiff: runRdiff,
+type Command = (args: string[], ctx: CommandContext) => Promise<number>;
+
+/**
+ * Commands reachable from the command line; developer tools are hidden from the main help. Each is
+ * loaded when it is run: a cron job's `lifeboat duplicity incremental` does not parse the profile
+ * commands' modules, nor a profile run duplicity's command line.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  duplicity: async () => (await import('./commands/duplicity.js')).runDuplicity,
+  quickstart: async () => (await import('./commands/quickstart.js')).runQuickstart,
+  rdiff: async () => (await import('./commands/rdiff.js')).runRdiff,
 };
+
+async function profileCommand(profile: string): Promise<Command> {
+  const { runProfile } = await import('./commands/profile.js');
+  return (args, ctx) => runProfile([profile, ...args], ctx);
+}
 
 export { version } from './version.js';
 
@@ -96,7 +103,7 @@ export async function main(argv: string[], io: MainIo = defaultIo()): Promise<nu
       return ExitCode.ok;
     }
     // any other word is a profile, as in duply: lifeboat PROFILE COMMAND
-    const command = commands[word] ?? ((args: string[], ctx: CommandContext) => runProfile([word, ...args], ctx));
+    const command = await (Object.hasOwn(commands, word) ? commands[word]() : profileCommand(word));
     const out = createOutput(verbosity, io.stdout, io.stderr);
     return await command(rest, {
       out,
