@@ -67,13 +67,18 @@ async function backup(mode: 'full' | 'incremental', source: string, target: stri
   return r;
 }
 
-test('the index holds the chain\'s state after a full and incrementals with every kind of change', async () => {
-  const source = join(dir, 'a-src');
-  const target = join(dir, 'a-target');
-  const archive = join(dir, 'a-cache');
-  const cache = join(archive, 'n');
-  await makeTree(source, { bigFileBytes: 3 << 20 });
+/** A tree (makeTree with `tree`) under `name`-src, backed up full into `name`-target; `cache` is the archive dir's chain folder. */
+async function fullChain(name: string, tree: Parameters<typeof makeTree>[1]) {
+  const source = join(dir, `${name}-src`);
+  const target = join(dir, `${name}-target`);
+  const archive = join(dir, `${name}-cache`);
+  await makeTree(source, tree);
   await backup('full', source, target, archive);
+  return { source, target, archive, cache: join(archive, 'n') };
+}
+
+test('the index holds the chain\'s state after a full and incrementals with every kind of change', async () => {
+  const { source, target, archive, cache } = await fullChain('a', { bigFileBytes: 3 << 20 });
   const afterFull = await indexState(cache);
   assert.ok(afterFull && afterFull.length > 20, 'a full backup writes an index of its state');
   assert.deepStrictEqual(afterFull, await chainState(cache));
@@ -87,10 +92,7 @@ test('the index holds the chain\'s state after a full and incrementals with ever
 });
 
 test('an incremental through the index stores what one through the signature files stores', async () => {
-  const source = join(dir, 'b-src');
-  await makeTree(source, { seed: 7, bigFileBytes: 3 << 20 });
-  const [target, archive] = [join(dir, 'b-target'), join(dir, 'b-cache')];
-  await backup('full', source, target, archive);
+  const { source, target, archive } = await fullChain('b', { seed: 7, bigFileBytes: 3 << 20 });
   await mutateTree(source, 1, 7);
   const [target2, archive2] = [join(dir, 'b-target2'), join(dir, 'b-cache2')];
   cpSync(target, target2, { recursive: true });
@@ -105,10 +107,7 @@ test('an incremental through the index stores what one through the signature fil
 });
 
 test('a no-change incremental with the index opens no signature file', async () => {
-  const source = join(dir, 'c-src');
-  await makeTree(source, { seed: 3 });
-  const [target, archive] = [join(dir, 'c-target'), join(dir, 'c-cache')];
-  await backup('full', source, target, archive);
+  const { source, target, archive } = await fullChain('c', { seed: 3 });
   // the archive dir's copy of the signature file, ruined without changing its size
   const full = join(archive, 'n', signatureNames(join(archive, 'n'))[0]);
   writeFileSync(full, Buffer.alloc(statSync(full).size, 0x55));
@@ -124,12 +123,7 @@ test('a no-change incremental with the index opens no signature file', async () 
 });
 
 test('an index that disagrees with the signature files fails the backup in one line and is removed', async () => {
-  const source = join(dir, 'd-src');
-  const target = join(dir, 'd-target');
-  const archive = join(dir, 'd-cache');
-  const cache = join(archive, 'n');
-  await makeTree(source, { seed: 5 });
-  await backup('full', source, target, archive);
+  const { source, target, archive, cache } = await fullChain('d', { seed: 5 });
   // an index for the same chain that claims a file the chain does not have
   const state = (await indexState(cache))! as { entry: import('../../src/fsmeta/entry.js').Entry; kind: 'signature' | 'snapshot' }[];
   const ghost = { ...state.find((s) => s.entry.type === 'reg')!.entry, index: [Buffer.from('zz-ghost')], mtime: 1000 };
@@ -149,13 +143,8 @@ test('an index that disagrees with the signature files fails the backup in one l
 });
 
 test('a damaged index: at its head it is dropped and the chain read; further on the run stops in one line, and the next one reads the chain', async () => {
-  const source = join(dir, 'e-src');
-  const target = join(dir, 'e-target');
-  const archive = join(dir, 'e-cache');
-  const cache = join(archive, 'n');
+  const { source, target, archive, cache } = await fullChain('e', { seed: 9 });
   const index = join(cache, STATE_INDEX_NAME);
-  await makeTree(source, { seed: 9 });
-  await backup('full', source, target, archive);
   writeFileSync(index, 'not gzip at all');
   await backup('incremental', source, target, archive);
   assert.deepStrictEqual(await indexState(cache), await chainState(cache), 'written again from the chain');
@@ -172,12 +161,7 @@ test('a damaged index: at its head it is dropped and the chain read; further on 
 });
 
 test('a part an earlier run left behind (killed before its rename) is removed by the next index written; a fresh one is not', async () => {
-  const source = join(dir, 'p-src');
-  const target = join(dir, 'p-target');
-  const archive = join(dir, 'p-cache');
-  const cache = join(archive, 'n');
-  await makeTree(source, { seed: 8 });
-  await backup('full', source, target, archive);
+  const { source, target, archive, cache } = await fullChain('p', { seed: 8 });
   const leftover = join(cache, `.lifeboat-part-0123456789ab.${STATE_INDEX_NAME}`);
   const recent = join(cache, `.lifeboat-part-ba9876543210.${STATE_INDEX_NAME}`);
   const other = join(cache, '.lifeboat-part-0123456789ab.something-else');
