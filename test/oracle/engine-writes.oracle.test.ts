@@ -9,7 +9,7 @@
 // the same members (deltas aside), manifests and statistics for an incremental.
 // DEBUG_ORACLE=1 prints every command with its output.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,8 @@ import { after, test, type TestContext } from 'node:test';
 import { makeTree, mutateTree, type TreeOptions } from '../support/make-tree.js';
 import { requireProgram } from '../support/programs.js';
 import { describeTree, asRestored, assertSameTree } from '../support/tree.js';
+import { randomBytes } from '../support/random.js';
+import { planRuns } from '../../src/pipeline/parallel-gzip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lifeboat-engine-writes-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -223,7 +225,7 @@ test('duplicity restores and verifies an uncompressed full backup (--no-compress
   await assertVerifies(chain);
 });
 
-test('--compress-level: level 1 and 9 archives (random data stored, text deflated in parallel blocks) restore and verify with duplicity', async (t) => {
+test('--compress-level: level 1 and 9 archives (random data stored, small random files run-length coded, text deflated in parallel blocks) restore and verify with duplicity', async (t) => {
   if (skipWithoutDuplicity(t)) return;
   // 3 MB of random bytes beside text: blocks of stored and deflated runs in one gzip member
   const chain = new Chain(await newTree('src-level', { bigFileBytes: 3_000_000 }));
@@ -245,6 +247,18 @@ test('--compress-level: level 1 and 9 archives (random data stored, text deflate
   assert.ok(smallest > 3_000_000 && smallest < 3_000_000 * 1.05 + 200_000, `level 9 volume: ${smallest} bytes`);
   assertSameTree(await duplicityRestore(small), asRestored(source), 'duplicity restore (level 9)');
   await assertVerifies(small);
+
+  // small random files, as uploads are: between their tar headers and padding, nearly random
+  // stretches that are run-length coded (zlib's Z_RLE), neither stored nor deflated
+  const uploads = new Chain(await newTree('src-uploads'));
+  mkdirSync(join(uploads.source, 'uploads'));
+  const upload = (i: number) => randomBytes(100 + i, 4000 + 37 * i);
+  for (let i = 0; i < 120; i++) writeFileSync(join(uploads.source, 'uploads', `u${i}.bin`), upload(i));
+  const tarLike = Buffer.concat(Array.from({ length: 8 }, (_, i) => [Buffer.alloc(512), upload(i).subarray(0, 7680)]).flat());
+  assert.ok(planRuns(tarLike, 5).some((r) => r.rle), 'files like these are run-length coded');
+  ok(await uploads.lifeboat('full', uploads.source, uploads.url));
+  assertSameTree(await duplicityRestore(uploads), asRestored(await describeTree(uploads.source)), 'duplicity restore (run-length coded uploads)');
+  await assertVerifies(uploads);
 });
 
 test('duplicity restores Lifeboat\'s incremental, latest and at the full\'s time', async (t) => {
