@@ -1,5 +1,6 @@
 import { samplesDir } from '../../test/support/samples.js';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -148,6 +149,20 @@ test('formatHumanTime() uses the given zone, as Python localtime() does under TZ
   assert.equal(formatHumanTime(SAMPLE_FULL, 'Australia/Sydney'), 'Thu Nov 26 17:04:25 2026');
   assert.equal(utcOffsetSeconds(1719835200, 'Europe/Berlin'), 7200);
   assert.equal(utcOffsetSeconds(SAMPLE_FULL, 'America/St_Johns'), -12600);
+});
+
+test('formatHumanTime() without a zone uses TZ as Python localtime() does (times around DST changes)', () => {
+  const times = [0, SAMPLE_FULL, 1711846799, 1711846800, 1729990799, 1729990800, 1719835200, -315619200];
+  for (const tz of ['Europe/Berlin', 'America/St_Johns', 'Australia/Lord_Howe', 'UTC']) {
+    const env = { ...process.env, TZ: tz };
+    const python = spawnSync('python3', ['-c', `import time\nfor t in ${JSON.stringify(times)}: print(time.asctime(time.localtime(t)))`], { env, encoding: 'utf8' });
+    assert.equal(python.status, 0, python.stderr);
+    const script = `import { formatHumanTime } from ${JSON.stringify(new URL('./time.js', import.meta.url).href)};
+      for (const t of ${JSON.stringify(times)}) console.log(formatHumanTime(t));`;
+    const ours = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+    assert.equal(ours.status, 0, ours.stderr);
+    assert.equal(ours.stdout, python.stdout, tz);
+  }
 });
 
 test('formatHumanTime() matches the dates in the sample list-current-files output', () => {

@@ -3,7 +3,7 @@
 // Orchestration only: the formats live in duplicity/, tar/ and librsync/.
 // Files are opened and read with synchronous calls: see the note in selection/walk.ts.
 // Big changed files get their deltas on worker threads, cut into segments (delta-workers.ts).
-import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { Backend } from '../backend/types.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
@@ -15,7 +15,7 @@ import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/ent
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
 import { indexSignature } from '../librsync/delta.js';
 import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, parseSignatureBytes, SignatureBuilder } from '../librsync/signature.js';
-import { walkSource, type WalkSelection } from '../selection/walk.js';
+import { walkedDirectorySize, walkSource, type WalkSelection } from '../selection/walk.js';
 import { TarWriter } from '../tar/tar-writer.js';
 import type { SignatureStateEntry } from './signature-state.js';
 import { SpoolFile, type SpoolResult } from './spool.js';
@@ -195,12 +195,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   function statSize(entry: Entry): number {
     if (entry.type === 'reg') return entry.size;
     if (entry.type === 'sym') return entry.linkTarget?.length ?? 0;
-    if (entry.type !== 'dir') return 0;
-    try {
-      return lstatSync(pathOfIndex(options.source, entry.index)).size;
-    } catch {
-      return 0;
-    }
+    return walkedDirectorySize(entry);
   }
 
   async function recordDeletion(gone: PreviousObject): Promise<void> {
