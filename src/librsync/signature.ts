@@ -3,6 +3,7 @@
 // signature at once; parsing keeps the block table in typed arrays (12 bytes a block).
 import { IntegrityError, UsageError } from '../errors/lifeboat-error.js';
 import { md4Into, md4PairInto } from './md4.js';
+import { BlockSums } from './block-sums.js';
 import { rollsum } from './rollsum.js';
 
 export const MD4_SIG_MAGIC = 0x72730136;
@@ -62,9 +63,12 @@ export class SignatureBuilder {
   /** the strong sums of the last RECENT_BLOCKS full blocks, for a delta over the same bytes (recentStrongSum) */
   readonly #recentIndex: Int32Array | undefined;
   readonly #recentSums: Uint8Array | undefined;
+  /** both sums of many blocks in one call, when the block length allows */
+  readonly #sums: BlockSums | null;
 
   constructor(options: SignatureOptions) {
     checkSignatureOptions(options);
+    this.#sums = BlockSums.for(options.blockLength);
     this.#blockLength = options.blockLength;
     this.#strongLength = options.strongLength;
     this.#partial = Buffer.alloc(options.blockLength);
@@ -90,6 +94,16 @@ export class SignatureBuilder {
       if (this.#partialLength < bl) return out.subarray(0, o);
       o = this.#writeBlock(this.#partial, 0, bl, out, o);
       this.#partialLength = 0;
+    }
+    const sums = this.#sums;
+    for (let n = sums?.take(Math.floor((chunk.length - p) / bl)) ?? 0; n > 0; n = sums!.take(Math.floor((chunk.length - p) / bl))) {
+      sums!.hash(chunk, p, n);
+      for (let i = 0; i < n; i++, p += bl) {
+        out.writeUInt32BE(sums!.weak(i), o);
+        sums!.strongInto(i, out, o + 4, this.#strongLength);
+        this.#remember(out, o);
+        o += record;
+      }
     }
     for (; p + 2 * bl <= chunk.length; p += 2 * bl) o = this.#writeBlockPair(chunk, p, out, o);
     for (; p + bl <= chunk.length; p += bl) o = this.#writeBlock(chunk, p, bl, out, o);

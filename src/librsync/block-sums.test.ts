@@ -1,0 +1,55 @@
+// The WebAssembly block sums against the JavaScript ones (md4.test.ts checks MD4 against RFC 1320,
+// signature.test.ts checks signatures made with both against rdiff).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { md4Into } from './md4.js';
+import { BlockSums } from './block-sums.js';
+import { rollsum } from './rollsum.js';
+
+test('BlockSums gives every block the sums md4Into and rollsum give, for block lengths 64 to 64 KiB and unaligned input', () => {
+  for (const blockLength of [64, 512, 2048, 65536]) {
+    const sums = BlockSums.for(blockLength);
+    assert.ok(sums, `WebAssembly SIMD is available in Node 20 (block length ${blockLength})`);
+    const blocks = 12;
+    const data = randomBytes(blocks * blockLength + 3);
+    const offset = 3; // an odd start: the input is copied into the module's memory
+    const count = sums.take(blocks);
+    assert.equal(count, 12);
+    sums.hash(data, offset, count);
+    for (let i = 0; i < count; i++) {
+      const want = Buffer.alloc(16);
+      md4Into(data, offset + i * blockLength, blockLength, want, 0, 16);
+      const got = Buffer.alloc(16);
+      sums.strongInto(i, got, 0, 16);
+      assert.deepEqual(got, want, `block ${i} of ${blockLength} bytes`);
+      const short = Buffer.alloc(8);
+      sums.strongInto(i, short, 0, 8);
+      assert.deepEqual(short, want.subarray(0, 8));
+      assert.equal(sums.weak(i), rollsum(data, offset + i * blockLength, blockLength), `rollsum of block ${i} of ${blockLength} bytes`);
+    }
+  }
+});
+
+test('BlockSums gives md4Into\'s digest for a 64-byte message in all four lanes', () => {
+  const block = Buffer.from('1234567890'.repeat(8)).subarray(0, 64);
+  const sums = BlockSums.for(64)!;
+  sums.hash(Buffer.concat([block, block, block, block]), 0, 4);
+  const want = Buffer.alloc(16);
+  md4Into(block, 0, 64, want, 0, 16);
+  for (let i = 0; i < 4; i++) {
+    const got = Buffer.alloc(16);
+    sums.strongInto(i, got, 0, 16);
+    assert.deepEqual(got, want);
+  }
+});
+
+test('BlockSums takes whole groups of four within its input area, and only lengths of 64-byte groups', () => {
+  const sums = BlockSums.for(2048)!;
+  assert.equal(sums.take(3), 0);
+  assert.equal(sums.take(7), 4);
+  assert.equal(sums.take(100000), 512); // 1 MiB of 2 KiB blocks
+  assert.equal(BlockSums.for(100), null);
+  assert.equal(BlockSums.for(1000), null);
+  assert.throws(() => sums.strongInto(600, Buffer.alloc(16), 0, 16), RangeError);
+});
