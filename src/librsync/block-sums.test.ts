@@ -7,8 +7,8 @@ import { md4Into } from './md4.js';
 import { BlockSums } from './block-sums.js';
 import { rollsum } from './rollsum.js';
 
-test('BlockSums gives every block the sums md4Into and rollsum give, for block lengths 64 to 64 KiB and unaligned input', () => {
-  for (const blockLength of [64, 512, 2048, 65536]) {
+test('BlockSums gives every block the sums md4Into and rollsum give, for block lengths 64 to 16 KiB and unaligned input', () => {
+  for (const blockLength of [64, 512, 2048, 16384]) {
     const sums = BlockSums.for(blockLength);
     assert.ok(sums, `WebAssembly SIMD is available in Node 20 (block length ${blockLength})`);
     const blocks = 12;
@@ -48,8 +48,8 @@ test('BlockSums takes whole groups of four within its input area, and only lengt
   const sums = BlockSums.for(2048)!;
   assert.equal(sums.take(3), 0);
   assert.equal(sums.take(7), 4);
-  assert.equal(sums.take(100000), 512); // 1 MiB of 2 KiB blocks
+  assert.equal(sums.take(100000), 128); // 256 KiB of 2 KiB blocks
   assert.equal(BlockSums.for(100), null);
   assert.equal(BlockSums.for(1000), null);
-  assert.throws(() => sums.strongInto(600, Buffer.alloc(16), 0, 16), RangeError);
+  assert.throws(() => sums.strongInto(200, Buffer.alloc(16), 0, 16), RangeError);
 });

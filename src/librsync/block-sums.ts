@@ -9,12 +9,14 @@
 import { CHAR_OFFSET } from './rollsum.js';
 
 /** the bytes one call hashes at most (the module's input area) */
-const INPUT_BYTES = 1 << 20;
+const INPUT_BYTES = 1 << 18;
 /** MD4 digests: 64 bytes per four blocks, for at most INPUT_BYTES / 64 blocks (of 64 bytes) */
 const STRONG_AT = INPUT_BYTES;
 /** rollsums: s1 and s2 of the bytes alone, 8 bytes a block */
 const WEAK_AT = STRONG_AT + INPUT_BYTES / 4;
-const PAGES = (WEAK_AT + INPUT_BYTES / 8) / 65536;
+/** MD4's padding group for the block length: 0x80, zeros, the length in bits (blocks are whole groups) */
+const PADDING_AT = WEAK_AT + INPUT_BYTES / 8;
+const PAGES = Math.ceil((PADDING_AT + 64) / 65536);
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -46,8 +48,9 @@ export class BlockSums {
   /** the rollsum's CHAR_OFFSET terms for a block, added to the bytes' sums (rollsum.ts) */
   readonly #offset1: number;
   readonly #offset2: number;
-  /** blocks hashed by the last call */
+  /** blocks hashed by the last call, and whether it made their MD4 sums */
   #count = 0;
+  #strong = false;
 
   private constructor(wasm: Exports, blockLength: number) {
     this.#wasm = wasm;
@@ -70,12 +73,21 @@ export class BlockSums {
     return Math.min(blocks, Math.floor(INPUT_BYTES / this.#blockLength)) & ~3;
   }
 
-  /** Sums `count` (from take()) whole blocks at data[offset...]; weak() and strongInto() then read them. */
-  hash(data: Uint8Array, offset: number, count: number): void {
+  /**
+   * Sums `count` (from take()) whole blocks at data[offset...]; weak() and strongInto() then read them
+   * (strongInto() only if `strong`), until the next hash() by any BlockSums of this thread.
+   */
+  hash(data: Uint8Array, offset: number, count: number, strong = true): void {
     this.#memory.set(data.subarray(offset, offset + count * this.#blockLength), 0);
-    this.#wasm.md4x4(0, this.#blockLength, count / 4, STRONG_AT);
+    if (strong) {
+      this.#memory.fill(0, PADDING_AT, PADDING_AT + 64);
+      this.#memory[PADDING_AT] = 0x80;
+      new DataView(this.#memory.buffer).setUint32(PADDING_AT + 56, this.#blockLength * 8, true);
+      this.#wasm.md4x4(0, this.#blockLength, count / 4, STRONG_AT);
+    }
     this.#wasm.rollsums(0, this.#blockLength, count, WEAK_AT);
     this.#count = count;
+    this.#strong = strong;
   }
 
   /** Block i's rollsum (of the last hash()), as rollsum() gives it. */
@@ -88,7 +100,7 @@ export class BlockSums {
 
   /** The first `length` bytes of block i's MD4 (of the last hash()) to out[outOffset...]. */
   strongInto(i: number, out: Uint8Array, outOffset: number, length: number): void {
-    if (i >= this.#count) throw new RangeError(`block ${i} of ${this.#count} summed`);
+    if (i >= this.#count || !this.#strong) throw new RangeError(`no MD4 sum of block ${i} (${this.#count} summed)`);
     // group i >> 2 holds the states a, b, c, d as four vectors, block i's word in lane i & 3
     const at = STRONG_AT + 64 * (i >> 2) + 4 * (i & 3);
     const memory = this.#memory;
@@ -132,6 +144,7 @@ const I32_ADD = [0x6a];
 const I32_MUL = [0x6c];
 const I32_LT_U = [0x49];
 const I32_GE_U = [0x4f];
+const I32_EQZ = [0x45];
 const i32Load = (offset: number) => [0x28, 2, ...uleb(offset)];
 const simd = (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest];
 const splatConst = (x: number) => {
@@ -170,9 +183,10 @@ const i16x8Const = (values: number[]) => simd(0x0c, ...values.flatMap((v) => [v 
 
 /** md4x4: four blocks in the four lanes, 64 bytes a turn, the 48 steps unrolled */
 function md4Body(): number[] {
-  // parameters: 0 input, 1 blockLength, 2 groups, 3 output; i32 locals: 4 p, 5 end, 6 group;
-  // v128 locals: 7-10 the state a b c d, 11-26 the 16 words, 27-30 the state before a 64-byte group, 31 scratch
-  const INPUT = 0, BLOCK = 1, GROUPS = 2, OUTPUT = 3, P = 4, END = 5, GROUP = 6, A = 7, X = 11, SAVED = 27, T = 31;
+  // parameters: 0 input, 1 blockLength, 2 groups, 3 output; i32 locals: 4 p, 5 end, 6 group, 7 the
+  // distance between the lanes' bytes, 8 whether the padding group was read; v128 locals: 9-12 the
+  // state a b c d, 13-28 the 16 words, 29-32 the state before a 64-byte group, 33 scratch
+  const INPUT = 0, BLOCK = 1, GROUPS = 2, OUTPUT = 3, P = 4, END = 5, GROUP = 6, STRIDE = 7, PADDED = 8, A = 9, X = 13, SAVED = 29, T = 33;
   const code: number[] = [];
   const emit = (...parts: number[][]) => { for (const part of parts) code.push(...part); };
 
@@ -189,36 +203,32 @@ function md4Body(): number[] {
     const s = SHIFTS[round][i % 4];
     emit(tee(T), i32(s), I32X4_SHL, get(T), i32(32 - s), I32X4_SHR_U, V128_OR, set(a));
   };
-  const compress = () => {
-    for (let j = 0; j < 4; j++) emit(get(A + j), set(SAVED + j));
-    for (let round = 0; round < 3; round++) for (let i = 0; i < 16; i++) step(round, i);
-    for (let j = 0; j < 4; j++) emit(get(A + j), get(SAVED + j), I32X4_ADD, set(A + j));
-  };
 
   emit(i32(0), set(GROUP));
   emit([0x02, 0x40], [0x03, 0x40]); // block { loop {   (one group of four blocks per turn)
   emit(get(GROUP), get(GROUPS), I32_GE_U, [0x0d, 1]);
-  emit(get(INPUT), get(GROUP), get(BLOCK), I32_MUL, i32(4), I32_MUL, I32_ADD, set(P));
+  emit(get(INPUT), get(GROUP), get(BLOCK), I32_MUL, i32(4), I32_MUL, I32_ADD, tee(P), get(BLOCK), I32_ADD, set(END));
+  emit(get(BLOCK), set(STRIDE), i32(0), set(PADDED));
   emit(splatConst(0x67452301), set(A), splatConst(0xefcdab89), set(A + 1), splatConst(0x98badcfe), set(A + 2), splatConst(0x10325476), set(A + 3));
-  emit(get(P), get(BLOCK), I32_ADD, set(END));
-  emit([0x03, 0x40]); // loop {   (one 64-byte group of each block per turn; lane k reads block k)
+  emit([0x03, 0x40]); // loop {   (one 64-byte group of each block per turn; lane k reads p + k·stride)
   for (let j = 0; j < 16; j++) {
     emit(get(P), i32Load(4 * j), I32X4_SPLAT);
-    for (let lane = 1; lane < 4; lane++) emit(get(P), get(BLOCK), i32(lane), I32_MUL, I32_ADD, i32Load(4 * j), i32x4ReplaceLane(lane));
+    for (let lane = 1; lane < 4; lane++) emit(get(P), get(STRIDE), i32(lane), I32_MUL, I32_ADD, i32Load(4 * j), i32x4ReplaceLane(lane));
     emit(set(X + j));
   }
-  compress();
+  for (let j = 0; j < 4; j++) emit(get(A + j), set(SAVED + j));
+  for (let round = 0; round < 3; round++) for (let i = 0; i < 16; i++) step(round, i);
+  for (let j = 0; j < 4; j++) emit(get(A + j), get(SAVED + j), I32X4_ADD, set(A + j));
   emit(get(P), i32(64), I32_ADD, tee(P), get(END), I32_LT_U, [0x0d, 0]);
+  // after the last group of the blocks, the padding group, the same for all four lanes (stride 0)
+  emit(get(PADDED), I32_EQZ, [0x04, 0x40]); // if {
+  emit(i32(PADDING_AT), tee(P), i32(64), I32_ADD, set(END), i32(0), set(STRIDE), i32(1), set(PADDED), [0x0c, 1]);
   emit([0x0b]); // }
-  // the padding group: 0x80, zeros, the length in bits (blocks are whole 64-byte groups)
-  emit(splatConst(0x80), set(X));
-  for (let j = 1; j < 14; j++) emit(splatConst(0), set(X + j));
-  emit(get(BLOCK), i32(8), I32_MUL, I32X4_SPLAT, set(X + 14), splatConst(0), set(X + 15));
-  compress();
+  emit([0x0b]); // }
   for (let j = 0; j < 4; j++) emit(get(OUTPUT), get(GROUP), i32(64), I32_MUL, I32_ADD, get(A + j), v128Store(16 * j));
   emit(get(GROUP), i32(1), I32_ADD, set(GROUP), [0x0c, 0]);
   emit([0x0b], [0x0b], [0x0b]); // } } end
-  return [2, ...uleb(3), I32, ...uleb(25), V128, ...code];
+  return [2, ...uleb(5), I32, ...uleb(25), V128, ...code];
 }
 
 /**

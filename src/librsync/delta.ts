@@ -3,6 +3,7 @@
 // emit COPY for matches (adjacent ones merged) and LITERAL for the bytes between. Push-based: the new
 // data is read once, and at most one literal run plus one block is held.
 import type { Signature } from './signature.js';
+import { BlockSums } from './block-sums.js';
 import { md4Into } from './md4.js';
 import { CHAR_OFFSET, rollsum } from './rollsum.js';
 
@@ -120,6 +121,10 @@ function isIndex(s: Signature | SignatureIndex): s is SignatureIndex {
   return 'table' in s;
 }
 
+/** windows summed ahead at a time: at least (the four lanes of BlockSums), at most */
+const AHEAD_MIN = 4;
+const MAX_AHEAD = 64;
+
 /** Builds a delta of pushed new data against a signature; push() and finish() return delta bytes. */
 export class DeltaBuilder {
   readonly #sig: Signature;
@@ -145,6 +150,20 @@ export class DeltaBuilder {
   /** offset in the whole new data of #buf[0] */
   #base = 0;
   readonly #knownSum: KnownStrongSum | undefined;
+  /**
+   * After a match the next window starts a block length on, and in a run of unchanged data it matches
+   * too: the sums of the windows ahead are computed together (BlockSums), their weak sums instead of
+   * a rollsum each and their MD4 sums instead of md4Into. `#ahead*` hold them: windows at offsets
+   * #aheadStart + k·blockLength of the new data, k < #aheadCount. Unused when the run breaks.
+   */
+  readonly #blockSums: BlockSums | null;
+  #aheadStart = -1;
+  #aheadCount = 0;
+  #aheadStrong = false;
+  readonly #aheadWeak = new Int32Array(MAX_AHEAD);
+  readonly #aheadSums = new Uint8Array(MAX_AHEAD * 16);
+  /** windows matched one after the other: the next batch is about as long */
+  #run = 0;
 
   /**
    * `knownSum` may supply MD4 sums of the new data already computed elsewhere (the new signature
@@ -159,6 +178,7 @@ export class DeltaBuilder {
     this.#shift = index.shift;
     this.#seen = index.seen;
     this.#seenShift = index.seenShift;
+    this.#blockSums = BlockSums.for(index.signature.blockLength);
   }
 
   push(chunk: Uint8Array): Buffer {
@@ -215,7 +235,7 @@ export class DeltaBuilder {
       if (!valid) {
         wlen = Math.min(L, len - pos);
         if (wlen <= 0 || (wlen < L && !final)) break;
-        const sum = rollsum(buf, pos, wlen);
+        const sum = wlen === L ? this.#weakAhead(buf, pos) : rollsum(buf, pos, wlen);
         s1 = sum & 0xffff;
         s2 = sum >>> 16;
         valid = true;
@@ -230,9 +250,11 @@ export class DeltaBuilder {
           pos += wlen;
           this.#litStart = pos;
           valid = false;
+          this.#run++;
           continue;
         }
       }
+      this.#run = 0;
       if (pos + wlen < len && wlen === L) {
         const out = buf[pos] + CHAR_OFFSET;
         s1 = (s1 + buf[pos + wlen] - buf[pos]) & 0xffff;
@@ -280,10 +302,44 @@ export class DeltaBuilder {
     return -1;
   }
 
-  /** The window's truncated MD4 into #sum: from knownSum when it has it, else computed. */
+  /** The window's truncated MD4 into #sum: from knownSum or the windows ahead when they have it, else computed. */
   #strongSum(buf: Buffer, pos: number, wlen: number, strongLength: number): void {
     if (this.#knownSum?.(this.#base + pos, wlen, this.#sum, strongLength)) return;
-    md4Into(buf, pos, wlen, this.#sum, 0, strongLength);
+    const k = this.#aheadStrong && wlen === this.#sig.blockLength ? this.#aheadIndex(this.#base + pos) : -1;
+    if (k >= 0) this.#sum.set(this.#aheadSums.subarray(16 * k, 16 * k + strongLength), 0);
+    else md4Into(buf, pos, wlen, this.#sum, 0, strongLength);
+  }
+
+  /** The rollsum of the full window at pos: from the windows ahead, computing the next ones when they are not there. */
+  #weakAhead(buf: Buffer, pos: number): number {
+    const L = this.#sig.blockLength;
+    const at = this.#base + pos;
+    let k = this.#aheadIndex(at);
+    if (k < 0) {
+      const sums = this.#blockSums;
+      const count = sums?.take(Math.min(Math.max(this.#run, AHEAD_MIN), MAX_AHEAD, Math.floor((buf.length - pos) / L))) ?? 0;
+      if (count === 0) return rollsum(buf, pos, L);
+      // an aligned window's MD4 comes from knownSum (the new signature's), when there is one
+      const strong = this.#knownSum === undefined || at % L !== 0;
+      sums!.hash(buf, pos, count, strong);
+      for (let i = 0; i < count; i++) {
+        this.#aheadWeak[i] = sums!.weak(i);
+        if (strong) sums!.strongInto(i, this.#aheadSums, 16 * i, 16);
+      }
+      this.#aheadStart = at;
+      this.#aheadCount = count;
+      this.#aheadStrong = strong;
+      k = 0;
+    }
+    return this.#aheadWeak[k];
+  }
+
+  /** which of the windows ahead starts at `at` of the new data, or -1 */
+  #aheadIndex(at: number): number {
+    const distance = at - this.#aheadStart;
+    if (this.#aheadStart < 0 || distance < 0) return -1;
+    const k = distance / this.#sig.blockLength;
+    return Number.isInteger(k) && k < this.#aheadCount ? k : -1;
   }
 
   #emitLiteralRun(start: number, end: number): void {

@@ -76,6 +76,19 @@ test('rdiff agrees with us on 1 MiB random and 10 MiB text with inserts, deletes
   await judge('10 MiB text, identical', text, text);
 });
 
+test('a delta of text shifted by an insert and a delete is rdiff\'s, byte for byte (runs of matches found a batch at a time)', async (t) => {
+  if (!requireProgram(t, 'rdiff')) return;
+  const basis = randomText(47, 6 << 20);
+  // the matches after each edit are not block-aligned in the new data, and run for megabytes
+  const target = Buffer.concat([randomText(48, 1001), basis.subarray(0, 2_000_000), basis.subarray(2_000_777, 4_000_000), Buffer.from('hello '.repeat(37)), basis.subarray(4_000_000)]);
+  const sigPath = join(dir, `s${counter++}`);
+  rdiff('signature', '-b', '2048', '-S', '8', '-H', 'md4', '-R', 'rollsum', file(basis), sigPath);
+  const rdiffDeltaPath = join(dir, `d${counter++}`);
+  rdiff('delta', sigPath, file(target), rdiffDeltaPath);
+  const ours = await deltaBytes(readFileSync(sigPath), target);
+  assert.ok(ours.equals(readFileSync(rdiffDeltaPath)), `our delta (${ours.length} B) is not rdiff's (${readFileSync(rdiffDeltaPath).length} B)`);
+});
+
 test('rdiff agrees with us under seeded random edits', async (t) => {
   if (!requireProgram(t, 'rdiff')) return;
   for (let seed = 1; seed <= 25; seed++) {
