@@ -43,6 +43,7 @@ function exports(): Exports | null {
 export class BlockSums {
   readonly #wasm: Exports;
   readonly #memory: Uint8Array;
+  readonly #view: DataView;
   readonly #weak: Int32Array;
   readonly #blockLength: number;
   /** the rollsum's CHAR_OFFSET terms for a block, added to the bytes' sums (rollsum.ts) */
@@ -55,6 +56,7 @@ export class BlockSums {
   private constructor(wasm: Exports, blockLength: number) {
     this.#wasm = wasm;
     this.#memory = new Uint8Array(wasm.memory.buffer);
+    this.#view = new DataView(wasm.memory.buffer);
     this.#weak = new Int32Array(wasm.memory.buffer, WEAK_AT, INPUT_BYTES / 32);
     this.#blockLength = blockLength;
     this.#offset1 = (blockLength * CHAR_OFFSET) % 65536;
@@ -82,7 +84,7 @@ export class BlockSums {
     if (strong) {
       this.#memory.fill(0, PADDING_AT, PADDING_AT + 64);
       this.#memory[PADDING_AT] = 0x80;
-      new DataView(this.#memory.buffer).setUint32(PADDING_AT + 56, this.#blockLength * 8, true);
+      this.#view.setUint32(PADDING_AT + 56, this.#blockLength * 8, true);
       this.#wasm.md4x4(0, this.#blockLength, count / 4, STRONG_AT);
     }
     this.#wasm.rollsums(0, this.#blockLength, count, WEAK_AT);

@@ -180,7 +180,13 @@ export class DeltaBuilder {
   readonly #hitAt = new Float64Array(HITS).fill(-1);
   readonly #hitSums = new Uint8Array(HITS * 16);
   readonly #hitWindows: Buffer;
-  readonly #queue: { pos: number; s1: number; s2: number }[] = [];
+  /** the queue: offsets in #buf and rolling states (s2 << 16 | s1), #queued of them from #queueHead; no allocation per window */
+  readonly #queuePos = new Float64Array(HITS);
+  readonly #queueState = new Int32Array(HITS);
+  #queueHead = 0;
+  #queued = 0;
+  /** the windows of one look-ahead, offsets in #buf */
+  readonly #hits = new Float64Array(HITS);
 
   /**
    * `knownSum` may supply MD4 sums of the new data already computed elsewhere (the new signature
@@ -261,7 +267,7 @@ export class DeltaBuilder {
       const weak = (s2 << 16) | s1;
       const b = Math.imul(weak, 0x85ebca6b) >>> seenShift;
       if ((seen[b >>> 5] & (1 << (b & 31))) !== 0 || (this.#copyOffset >= 0 && pos === this.#litStart)) {
-        if (this.#queue.length === 0 && wlen === L && this.#blockSums !== null) this.#lookAhead(buf, pos, s1, s2);
+        if (this.#queued === 0 && wlen === L && this.#blockSums !== null) this.#lookAhead(buf, pos, s1, s2);
         const block = this.#match(weak, buf, pos, wlen);
         if (block >= 0) {
           this.#emitLiteralRun(this.#litStart, pos);
@@ -270,17 +276,18 @@ export class DeltaBuilder {
           this.#litStart = pos;
           valid = false;
           this.#run++;
-          this.#queue.length = 0;
+          this.#queued = 0;
           continue;
         }
       }
       this.#run = 0;
-      const next = this.#queue.shift();
-      if (next !== undefined) {
+      if (this.#queued > 0) {
         // the windows up to the next one that needs an MD4 were looked at already
-        pos = next.pos;
-        s1 = next.s1;
-        s2 = next.s2;
+        pos = this.#queuePos[this.#queueHead];
+        s1 = this.#queueState[this.#queueHead] & 0xffff;
+        s2 = this.#queueState[this.#queueHead] >>> 16;
+        this.#queueHead++;
+        this.#queued--;
         while (pos - this.#litStart >= MAX_LITERAL_RUN) {
           this.#emitLiteralRun(this.#litStart, this.#litStart + MAX_LITERAL_RUN);
           this.#litStart += MAX_LITERAL_RUN;
@@ -370,28 +377,37 @@ export class DeltaBuilder {
     if (!this.#shared((s2 << 16) | s1) && !(this.#copyOffset >= 0 && pos === this.#litStart)) return;
     const at = this.#base + pos;
     if (this.#hitAt.includes(at) || (this.#aheadStrong && this.#aheadIndex(at) >= 0) || this.#knownSum?.(at, L, this.#sum, this.#sig.strongLength)) return;
-    const hits = [pos];
+    const hits = this.#hits;
+    hits[0] = pos;
+    let found = 1;
+    this.#queueHead = 0;
     let q = pos;
     const stop = Math.min(pos + L, this.#buf.length - L);
-    while (q < stop && hits.length < HITS) {
+    while (q < stop && found < HITS) {
       const out = buf[q] + CHAR_OFFSET;
       s1 = (s1 + buf[q + L] - buf[q]) & 0xffff;
       s2 = (s2 + s1 - L * out) & 0xffff;
       q++;
       if (this.#shared((s2 << 16) | s1)) {
-        hits.push(q);
-        this.#queue.push({ pos: q, s1, s2 });
+        hits[found++] = q;
+        this.#enqueue(q, s1, s2);
       }
     }
-    if (hits.length < HITS && q > pos && hits[hits.length - 1] !== q) this.#queue.push({ pos: q, s1, s2 });
-    if (hits.length === 1) return; // one window: md4Into as before
+    if (found < HITS && q > pos && hits[found - 1] !== q) this.#enqueue(q, s1, s2);
+    if (found === 1) return; // one window: md4Into as before
     for (let i = 0; i < HITS; i++) {
-      const from = hits[Math.min(i, hits.length - 1)];
+      const from = hits[Math.min(i, found - 1)];
       buf.copy(this.#hitWindows, i * L, from, from + L);
-      this.#hitAt[i] = i < hits.length ? this.#base + from : -1;
+      this.#hitAt[i] = i < found ? this.#base + from : -1;
     }
     this.#blockSums!.hash(this.#hitWindows, 0, HITS);
-    for (let i = 0; i < hits.length; i++) this.#blockSums!.strongInto(i, this.#hitSums, 16 * i, 16);
+    for (let i = 0; i < found; i++) this.#blockSums!.strongInto(i, this.#hitSums, 16 * i, 16);
+  }
+
+  #enqueue(pos: number, s1: number, s2: number): void {
+    this.#queuePos[this.#queued] = pos;
+    this.#queueState[this.#queued] = (s2 << 16) | s1;
+    this.#queued++;
   }
 
   /** The rollsum of the full window at pos: from the windows ahead, computing the next ones when they are not there. */
