@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { chunksOf, collect, deltaBytes, patchBytes, signatureBytes } from '../../test/support/librsync.js';
 import { mutate, randomBytes, randomText } from '../../test/support/random.js';
 import { encodeCopy, encodeLiteralHeader, generateDelta, type KnownStrongSum } from './delta.js';
+import { BlockSums } from './block-sums.js';
 import { parseSignature, SignatureBuilder } from './signature.js';
 
 const parseSignatureBytes = (bytes: Buffer) => parseSignature(chunksOf(bytes));
@@ -126,4 +127,35 @@ test('a delta fed the new signature\'s MD4 sums (as a backup does) is the same d
   const forgetful = new SignatureBuilder({ blockLength: 512, strongLength: 8 });
   forgetful.push(target);
   assert.equal(forgetful.recentStrongSum(0, 512, Buffer.alloc(16), 8), false);
+});
+
+test('the windows\' sums computed a batch at a time (BlockSums) change no delta: the same bytes as with the JavaScript sums alone', async () => {
+  // table rows make rolling sums collide (the look-ahead's case), edits shift the rest (the windows ahead)
+  const rows = (n: number, edit: (i: number) => number) => Buffer.from(Array.from({ length: n }, (_, i) => `${i + 1}\t1\t${edit(i)}\t${' '.repeat(84)}\n`).join(''));
+  const cases: [string, Buffer, Buffer][] = [];
+  const table = rows(8000, () => 0);
+  cases.push(['table', table, rows(8000, (i) => (i % 37 === 0 ? i % 900 : 0))]);
+  const text = randomText(51, 400_000);
+  cases.push(['text', text, mutate(52, Buffer.concat([randomText(53, 777), text]), 12)]);
+  const binary = randomBytes(54, 300_000);
+  cases.push(['random', binary, mutate(55, binary, 6)]);
+  const deltas = async (basis: Buffer, target: Buffer, blockLength: number, chunk: number) =>
+    collect(generateDelta(await parseSignatureBytes(await signatureBytes(basis, { blockLength, strongLength: 8 })), chunksOf(target, chunk)));
+  const original = BlockSums.for;
+  for (const [name, basis, target] of cases) {
+    for (const blockLength of [64, 512, 2048, 65536]) {
+      for (const chunk of name === 'random' ? [1000, 65536] : [100, 4096, 65536]) {
+        let plain: Buffer;
+        try {
+          BlockSums.for = () => null;
+          plain = await deltas(basis, target, blockLength, chunk);
+        } finally {
+          BlockSums.for = original;
+        }
+        const batched = await deltas(basis, target, blockLength, chunk);
+        assert.ok(batched.equals(plain), `${name}, block ${blockLength}, chunks of ${chunk}: ${batched.length} B against ${plain.length} B`);
+        assert.ok((await patchBytes(basis, batched)).equals(target), `${name}, block ${blockLength}: patches back`);
+      }
+    }
+  }
 });

@@ -374,7 +374,8 @@ export class DeltaBuilder {
    */
   #lookAhead(buf: Buffer, pos: number, s1: number, s2: number): void {
     const L = this.#sig.blockLength;
-    if (!this.#shared((s2 << 16) | s1) && !(this.#copyOffset >= 0 && pos === this.#litStart)) return;
+    // the window right after a copy is most likely the next block: no look-ahead for it
+    if ((this.#copyOffset >= 0 && pos === this.#litStart) || !this.#shared((s2 << 16) | s1)) return;
     const at = this.#base + pos;
     if (this.#hitAt.includes(at) || (this.#aheadStrong && this.#aheadIndex(at) >= 0) || this.#knownSum?.(at, L, this.#sum, this.#sig.strongLength)) return;
     const hits = this.#hits;
@@ -410,7 +411,11 @@ export class DeltaBuilder {
     this.#queued++;
   }
 
-  /** The rollsum of the full window at pos: from the windows ahead, computing the next ones when they are not there. */
+  /**
+   * The rollsum of the full window at pos: from the windows ahead, computing the next ones when they
+   * are not there. (BlockSums' results live in the thread's one module memory until the next hash() of
+   * any BlockSums: they are copied out at once, before knownSum or anything else may hash.)
+   */
   #weakAhead(buf: Buffer, pos: number): number {
     const L = this.#sig.blockLength;
     const at = this.#base + pos;
