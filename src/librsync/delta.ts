@@ -173,7 +173,7 @@ export class DeltaBuilder {
    * While rolling through new data, windows whose weak sum some block shares need an MD4 to tell, and
    * in text most of them are not matches. When one needs it, the scan first rolls on (up to a block)
    * to the next windows that will need one, and their MD4 sums are computed together (BlockSums);
-   * #hitAt/#hitSums hold them by position in the new data. Those windows wait in #queue (offset in
+   * #hitAt/#hitSums hold them by position in the new data. Those windows wait in the queue (offset in
    * #buf and the rolling state there), the last entry being where that look-ahead stopped: the scan
    * jumps from one to the next, since the windows between them need nothing.
    */
