@@ -1,5 +1,6 @@
-// A signature's two sums of every block (specs §7.1), in WebAssembly SIMD. MD4: a signature hashes
-// every block of a file on its own, so the blocks are independent streams and four of them go
+// A signature's two sums of every block (specs §7.1), in WebAssembly SIMD; a delta uses them too, for
+// the windows it checks several at a time (delta.ts). MD4: a signature hashes every block of a file
+// on its own, so the blocks are independent streams and four of them go
 // through the 32-bit lanes of one vector at once, twice the bytes per second of md4PairInto
 // (md4.ts) with the copy into the module's memory included (bench/README.md). The rollsum: 16 bytes a
 // step, in 16-bit and 32-bit lanes (rollsum.ts has the definition). The module is generated here as
@@ -39,7 +40,7 @@ function exports(): Exports | null {
   return instance;
 }
 
-/** The rollsums and MD4 sums of consecutive blocks of one length, for SignatureBuilder. */
+/** The rollsums and MD4 sums of consecutive blocks of one length, for SignatureBuilder and DeltaBuilder. */
 export class BlockSums {
   readonly #wasm: Exports;
   readonly #memory: Uint8Array;
