@@ -180,13 +180,24 @@ export class DeltaBuilder {
   readonly #hitAt = new Float64Array(HITS).fill(-1);
   readonly #hitSums = new Uint8Array(HITS * 16);
   readonly #hitWindows: Buffer;
-  /** the queue: offsets in #buf and rolling states (s2 << 16 | s1), #queued of them from #queueHead; no allocation per window */
-  readonly #queuePos = new Float64Array(HITS);
+  /**
+   * the queue: offsets in #buf and rolling states (s2 << 16 | s1), #queued of them from #queueHead; no
+   * allocation per window. Int32Array, not Float64Array: a double read into #scan's `pos` made V8 keep
+   * every position of the byte loop as a double (10 % slower on new data)
+   */
+  readonly #queuePos = new Int32Array(HITS);
   readonly #queueState = new Int32Array(HITS);
   #queueHead = 0;
   #queued = 0;
   /** the windows of one look-ahead, offsets in #buf */
-  readonly #hits = new Float64Array(HITS);
+  readonly #hits = new Int32Array(HITS);
+  /**
+   * How well looking ahead paid lately (0-16): one up for each look-ahead that found another window,
+   * one down for each that did not. In random data it seldom does (its rolling sums collide one window
+   * at a time), and the look-ahead's rolling then only costs; at 0 every 32nd window tries again.
+   */
+  #lookAheadCredit = 8;
+  #notLookedAhead = 0;
 
   /**
    * `knownSum` may supply MD4 sums of the new data already computed elsewhere (the new signature
@@ -255,10 +266,13 @@ export class DeltaBuilder {
     const L = this.#sig.blockLength;
     const seen = this.#seen, seenShift = this.#seenShift;
     let pos = this.#pos, s1 = this.#s1, s2 = this.#s2, valid = this.#valid, wlen = this.#windowLength;
+    // windows matched one after the other (#run), kept in a local: this loop runs once per byte
+    let run = this.#run;
     for (;;) {
       if (!valid) {
         wlen = Math.min(L, len - pos);
         if (wlen <= 0 || (wlen < L && !final)) break;
+        this.#run = run;
         const sum = wlen === L ? this.#weakAhead(buf, pos) : rollsum(buf, pos, wlen);
         s1 = sum & 0xffff;
         s2 = sum >>> 16;
@@ -267,33 +281,38 @@ export class DeltaBuilder {
       const weak = (s2 << 16) | s1;
       const b = Math.imul(weak, 0x85ebca6b) >>> seenShift;
       if ((seen[b >>> 5] & (1 << (b & 31))) !== 0 || (this.#copyOffset >= 0 && pos === this.#litStart)) {
-        if (this.#queued === 0 && wlen === L && this.#blockSums !== null) this.#lookAhead(buf, pos, s1, s2);
-        const block = this.#match(weak, buf, pos, wlen);
-        if (block >= 0) {
-          this.#emitLiteralRun(this.#litStart, pos);
-          this.#addCopy(block * L, wlen);
-          pos += wlen;
-          this.#litStart = pos;
-          valid = false;
-          this.#run++;
-          this.#queued = 0;
+        // only a window right after a copy or with a weak sum some block has can match
+        const afterCopy = this.#copyOffset >= 0 && pos === this.#litStart;
+        if (afterCopy || this.#shared(weak)) {
+          if (!afterCopy && this.#queued === 0 && wlen === L && this.#blockSums !== null && this.#worthLookingAhead()) this.#lookAhead(buf, pos, s1, s2);
+          const block = this.#match(weak, buf, pos, wlen);
+          if (block >= 0) {
+            this.#emitLiteralRun(this.#litStart, pos);
+            this.#addCopy(block * L, wlen);
+            pos += wlen;
+            this.#litStart = pos;
+            valid = false;
+            run++;
+            this.#queued = 0;
+            continue;
+          }
+        }
+        if (this.#queued > 0) {
+          // the windows up to the next one that needs an MD4 were looked at already
+          run = 0;
+          pos = this.#queuePos[this.#queueHead];
+          s1 = this.#queueState[this.#queueHead] & 0xffff;
+          s2 = this.#queueState[this.#queueHead] >>> 16;
+          this.#queueHead++;
+          this.#queued--;
+          while (pos - this.#litStart >= MAX_LITERAL_RUN) {
+            this.#emitLiteralRun(this.#litStart, this.#litStart + MAX_LITERAL_RUN);
+            this.#litStart += MAX_LITERAL_RUN;
+          }
           continue;
         }
       }
-      this.#run = 0;
-      if (this.#queued > 0) {
-        // the windows up to the next one that needs an MD4 were looked at already
-        pos = this.#queuePos[this.#queueHead];
-        s1 = this.#queueState[this.#queueHead] & 0xffff;
-        s2 = this.#queueState[this.#queueHead] >>> 16;
-        this.#queueHead++;
-        this.#queued--;
-        while (pos - this.#litStart >= MAX_LITERAL_RUN) {
-          this.#emitLiteralRun(this.#litStart, this.#litStart + MAX_LITERAL_RUN);
-          this.#litStart += MAX_LITERAL_RUN;
-        }
-        continue;
-      }
+      run = 0;
       if (pos + wlen < len && wlen === L) {
         const out = buf[pos] + CHAR_OFFSET;
         s1 = (s1 + buf[pos + wlen] - buf[pos]) & 0xffff;
@@ -314,7 +333,7 @@ export class DeltaBuilder {
         this.#litStart = pos;
       }
     }
-    this.#pos = pos; this.#s1 = s1; this.#s2 = s2; this.#valid = valid; this.#windowLength = wlen;
+    this.#pos = pos; this.#s1 = s1; this.#s2 = s2; this.#valid = valid; this.#windowLength = wlen; this.#run = run;
   }
 
   /** The block matching the window, or -1; the block after the last copy is tried first so runs merge. */
@@ -356,10 +375,8 @@ export class DeltaBuilder {
     else md4Into(buf, pos, wlen, this.#sum, 0, strongLength);
   }
 
-  /** whether some block has this weak sum (then the window needs its MD4) */
+  /** whether some block has this weak sum (then the window needs its MD4); the caller tested the bitset */
   #shared(weak: number): boolean {
-    const b = Math.imul(weak, 0x85ebca6b) >>> this.#seenShift;
-    if ((this.#seen[b >>> 5] & (1 << (b & 31))) === 0) return false;
     const table = this.#table, mask = table.length - 1, weakOf = this.#weak;
     for (let h = Math.imul(weak, 0x9e3779b1) >>> this.#shift, e = table[h]; e !== 0; h = (h + 1) & mask, e = table[h]) {
       if (weakOf[e - 1] === weak) return true;
@@ -368,14 +385,13 @@ export class DeltaBuilder {
   }
 
   /**
-   * The window at pos (full, rolling state s1 s2) needs an MD4: rolls on to the next windows that will
-   * (at most three, less than a block on, all in #buf) and computes their sums together; queues them,
-   * and where the look-ahead stopped, for #scan to jump to.
+   * The window at pos (full, rolling state s1 s2, a weak sum some block has, not right after a copy,
+   * which is most likely the next block) needs an MD4: rolls on to the next windows that will (at most
+   * three, less than a block on, all in #buf) and computes their sums together; queues them, and where
+   * the look-ahead stopped, for #scan to jump to.
    */
   #lookAhead(buf: Buffer, pos: number, s1: number, s2: number): void {
     const L = this.#sig.blockLength;
-    // the window right after a copy is most likely the next block: no look-ahead for it
-    if ((this.#copyOffset >= 0 && pos === this.#litStart) || !this.#shared((s2 << 16) | s1)) return;
     const at = this.#base + pos;
     if (this.#hitAt.includes(at) || (this.#aheadStrong && this.#aheadIndex(at) >= 0) || this.#knownSum?.(at, L, this.#sum, this.#sig.strongLength)) return;
     const hits = this.#hits;
@@ -384,16 +400,21 @@ export class DeltaBuilder {
     this.#queueHead = 0;
     let q = pos;
     const stop = Math.min(pos + L, this.#buf.length - L);
+    const seen = this.#seen, seenShift = this.#seenShift;
     while (q < stop && found < HITS) {
       const out = buf[q] + CHAR_OFFSET;
       s1 = (s1 + buf[q + L] - buf[q]) & 0xffff;
       s2 = (s2 + s1 - L * out) & 0xffff;
       q++;
-      if (this.#shared((s2 << 16) | s1)) {
+      // the bitset first, as in #scan: most windows stop there
+      const weak = (s2 << 16) | s1;
+      const b = Math.imul(weak, 0x85ebca6b) >>> seenShift;
+      if ((seen[b >>> 5] & (1 << (b & 31))) !== 0 && this.#shared(weak)) {
         hits[found++] = q;
         this.#enqueue(q, s1, s2);
       }
     }
+    this.#lookAheadCredit = found > 1 ? Math.min(16, this.#lookAheadCredit + 1) : Math.max(0, this.#lookAheadCredit - 1);
     if (found < HITS && q > pos && hits[found - 1] !== q) this.#enqueue(q, s1, s2);
     if (found === 1) return; // one window: md4Into as before
     for (let i = 0; i < HITS; i++) {
@@ -403,6 +424,13 @@ export class DeltaBuilder {
     }
     this.#blockSums!.hash(this.#hitWindows, 0, HITS);
     for (let i = 0; i < found; i++) this.#blockSums!.strongInto(i, this.#hitSums, 16 * i, 16);
+  }
+
+  #worthLookingAhead(): boolean {
+    if (this.#lookAheadCredit > 0) return true;
+    if (++this.#notLookedAhead < 32) return false;
+    this.#notLookedAhead = 0;
+    return true;
   }
 
   #enqueue(pos: number, s1: number, s2: number): void {
