@@ -44,7 +44,7 @@ test('BlockSums gives md4Into\'s digest for a 64-byte message in all four lanes'
   }
 });
 
-test('BlockSums takes whole groups of four within its input area, and only lengths of 64-byte groups', () => {
+test('BlockSums takes whole groups of four within its input area, only lengths of 64-byte groups, and makes only the sums asked for', () => {
   const sums = BlockSums.for(2048)!;
   assert.equal(sums.take(3), 0);
   assert.equal(sums.take(7), 4);
@@ -52,4 +52,16 @@ test('BlockSums takes whole groups of four within its input area, and only lengt
   assert.equal(BlockSums.for(100), null);
   assert.equal(BlockSums.for(1000), null);
   assert.throws(() => sums.strongInto(200, Buffer.alloc(16), 0, 16), RangeError);
+  // only the sums asked for are made, and only those can be read
+  const data = randomBytes(4 * 2048);
+  sums.hash(data, 0, 4, 'weak');
+  assert.equal(sums.weak(3), rollsum(data, 3 * 2048, 2048));
+  assert.throws(() => sums.strongInto(0, Buffer.alloc(16), 0, 16), RangeError);
+  sums.hash(data, 0, 4, 'strong');
+  const want = Buffer.alloc(16);
+  md4Into(data, 2048, 2048, want, 0, 16);
+  const got = Buffer.alloc(16);
+  sums.strongInto(1, got, 0, 16);
+  assert.deepEqual(got, want);
+  assert.throws(() => sums.weak(0), RangeError);
 });

@@ -19,6 +19,9 @@ const WEAK_AT = STRONG_AT + INPUT_BYTES / 4;
 const PADDING_AT = WEAK_AT + INPUT_BYTES / 8;
 const PAGES = Math.ceil((PADDING_AT + 64) / 65536);
 
+/** which sums hash() makes */
+type Made = 'both' | 'weak' | 'strong';
+
 interface Exports {
   memory: WebAssembly.Memory;
   /** md4x4(input, blockLength, groups, output): MD4 of groups × 4 blocks at input; see strongInto for the layout */
@@ -50,9 +53,9 @@ export class BlockSums {
   /** the rollsum's CHAR_OFFSET terms for a block, added to the bytes' sums (rollsum.ts) */
   readonly #offset1: number;
   readonly #offset2: number;
-  /** blocks hashed by the last call, and whether it made their MD4 sums */
+  /** blocks hashed by the last call, and which of their sums it made */
   #count = 0;
-  #strong = false;
+  #made: Made = 'both';
 
   private constructor(wasm: Exports, blockLength: number) {
     this.#wasm = wasm;
@@ -77,25 +80,26 @@ export class BlockSums {
   }
 
   /**
-   * Sums `count` (from take()) whole blocks at data[offset...]; weak() and strongInto() then read them
-   * (strongInto() only if `strong`), until the next hash() by any BlockSums of this thread.
+   * Sums `count` (from take()) whole blocks at data[offset...]: their rollsums (weak()) and MD4 sums
+   * (strongInto()), or only the ones asked for; readable until the next hash() by any BlockSums of
+   * this thread.
    */
-  hash(data: Uint8Array, offset: number, count: number, strong = true): void {
+  hash(data: Uint8Array, offset: number, count: number, make: Made = 'both'): void {
     this.#memory.set(data.subarray(offset, offset + count * this.#blockLength), 0);
-    if (strong) {
+    if (make !== 'weak') {
       this.#memory.fill(0, PADDING_AT, PADDING_AT + 64);
       this.#memory[PADDING_AT] = 0x80;
       this.#view.setUint32(PADDING_AT + 56, this.#blockLength * 8, true);
       this.#wasm.md4x4(0, this.#blockLength, count / 4, STRONG_AT);
     }
-    this.#wasm.rollsums(0, this.#blockLength, count, WEAK_AT);
+    if (make !== 'strong') this.#wasm.rollsums(0, this.#blockLength, count, WEAK_AT);
     this.#count = count;
-    this.#strong = strong;
+    this.#made = make;
   }
 
   /** Block i's rollsum (of the last hash()), as rollsum() gives it. */
   weak(i: number): number {
-    if (i >= this.#count) throw new RangeError(`block ${i} of ${this.#count} summed`);
+    if (i >= this.#count || this.#made === 'strong') throw new RangeError(`no rollsum of block ${i} (${this.#count} summed)`);
     const s1 = this.#weak[2 * i] + this.#offset1;
     const s2 = this.#weak[2 * i + 1] + this.#offset2;
     return (((s2 & 0xffff) << 16) | (s1 & 0xffff)) >>> 0;
@@ -103,7 +107,7 @@ export class BlockSums {
 
   /** The first `length` bytes of block i's MD4 (of the last hash()) to out[outOffset...]. */
   strongInto(i: number, out: Uint8Array, outOffset: number, length: number): void {
-    if (i >= this.#count || !this.#strong) throw new RangeError(`no MD4 sum of block ${i} (${this.#count} summed)`);
+    if (i >= this.#count || this.#made === 'weak') throw new RangeError(`no MD4 sum of block ${i} (${this.#count} summed)`);
     // group i >> 2 holds the states a, b, c, d as four vectors, block i's word in lane i & 3
     const at = STRONG_AT + 64 * (i >> 2) + 4 * (i & 3);
     const memory = this.#memory;

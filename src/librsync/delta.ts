@@ -422,7 +422,7 @@ export class DeltaBuilder {
       buf.copy(this.#hitWindows, i * L, from, from + L);
       this.#hitAt[i] = i < found ? this.#base + from : -1;
     }
-    this.#blockSums!.hash(this.#hitWindows, 0, HITS);
+    this.#blockSums!.hash(this.#hitWindows, 0, HITS, 'strong');
     for (let i = 0; i < found; i++) this.#blockSums!.strongInto(i, this.#hitSums, 16 * i, 16);
   }
 
@@ -454,7 +454,7 @@ export class DeltaBuilder {
       if (count === 0) return rollsum(buf, pos, L);
       // an aligned window's MD4 comes from knownSum (the new signature's), when there is one
       const strong = this.#knownSum === undefined || at % L !== 0;
-      sums!.hash(buf, pos, count, strong);
+      sums!.hash(buf, pos, count, strong ? 'both' : 'weak');
       for (let i = 0; i < count; i++) {
         this.#aheadWeak[i] = sums!.weak(i);
         if (strong) sums!.strongInto(i, this.#aheadSums, 16 * i, 16);
