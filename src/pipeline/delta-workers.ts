@@ -19,9 +19,14 @@ import { Worker } from 'node:worker_threads';
 import type { SignatureIndex } from '../librsync/delta.js';
 
 export type WorkerRequest =
-  | { type: 'diff'; job: number; fd: number; sizeHint: number; blockLength: number; previous: SignatureIndex; start: number; end?: number; first: boolean; last: boolean; ring: SharedArrayBuffer }
+  | DiffRequest
   | { type: 'taken'; job: number; bytes: number }
   | { type: 'cancel'; job: number };
+
+/** a segment to diff, and the ring its delta goes back through (given when the segment reaches a worker) */
+export interface DiffRequest {
+  type: 'diff'; job: number; fd: number; sizeHint: number; blockLength: number; previous: SignatureIndex; start: number; end?: number; first: boolean; last: boolean; ring: SharedArrayBuffer;
+}
 
 export type WorkerReply =
   /** delta bytes at [offset, offset + length) of the segment's ring */
@@ -36,7 +41,13 @@ export interface DeltaJob {
   result: Promise<{ contentBytes: number; signature: Buffer }>;
 }
 
-/** files are cut into segments of at least this size, at most two per worker */
+/**
+ * Files are cut into segments of at least this size, at most two per worker, and of at most twice
+ * this size however many that makes. The upper bound keeps the workers busy: a segment's delta waits
+ * in its ring until the reader reaches it, and a worker whose ring is full waits with it. With a
+ * pgbench dump (a tenth of it new) cut into 53 MB segments, the second worker's ring filled a fifth
+ * of the way through its segment, and it then waited for the first worker's segment to be read.
+ */
 const SEGMENT_MIN_BYTES = 4 << 20;
 /** a segment's ring of delta bytes on their way to the main thread (delta-worker.ts) */
 const RING_BYTES = 2 << 20;
@@ -44,7 +55,10 @@ const RING_BYTES = 2 << 20;
 const OP_END = Buffer.from([0]);
 
 interface Segment {
-  request: Extract<WorkerRequest, { type: 'diff' }>;
+  request: Omit<DiffRequest, 'ring'>;
+  /** given when the segment reaches a worker */
+  ring?: SharedArrayBuffer;
+  view?: Uint8Array;
   worker?: Worker;
   onReply(reply: WorkerReply): void;
 }
@@ -71,7 +85,11 @@ export class DeltaWorkers {
   #freeRings: SharedArrayBuffer[] = [];
   #idle: Worker[] = [];
   #current = new Map<Worker, Segment>();
+  /** segments waiting for a worker, in order; a segment is started only while fewer than #maxAhead are unread */
   #queue: Segment[] = [];
+  /** segments given to a worker whose reader is not done with them: each holds a ring */
+  #unread = 0;
+  readonly #maxAhead: number;
   #closed = false;
   #nextJob = 1;
 
@@ -79,6 +97,7 @@ export class DeltaWorkers {
   constructor(size: number, segmentMinBytes = SEGMENT_MIN_BYTES) {
     this.#size = Math.max(1, size);
     this.#segmentMinBytes = segmentMinBytes;
+    this.#maxAhead = 2 * this.#size;
   }
 
   /**
@@ -88,14 +107,13 @@ export class DeltaWorkers {
    * settled, or after close().
    */
   diff(fd: number, size: number, blockLength: number, previous: SignatureIndex): DeltaJob {
-    const count = Math.max(1, Math.min(this.#size * 2, Math.floor(size / this.#segmentMinBytes)));
+    const count = Math.max(1, Math.min(this.#size * 2, Math.floor(size / this.#segmentMinBytes)), Math.ceil(size / (2 * this.#segmentMinBytes)));
     const length = Math.ceil(size / count / blockLength) * blockLength;
     const segments: { start: number; end?: number; job: DeltaJob & { cancel(): void } }[] = [];
     for (let i = 0; i < count; i++) {
       const start = i * length;
       const end = i === count - 1 ? undefined : start + length;
-      const ring = this.#freeRings.pop() ?? new SharedArrayBuffer(RING_BYTES);
-      const request = { type: 'diff', job: this.#nextJob++, fd, sizeHint: size, blockLength, previous, start, end, first: i === 0, last: end === undefined, ring } as const;
+      const request = { type: 'diff', job: this.#nextJob++, fd, sizeHint: size, blockLength, previous, start, end, first: i === 0, last: end === undefined } as const;
       segments.push({ start, end, job: this.#segment(request) });
     }
     let settle!: (v: { contentBytes: number; signature: Buffer }) => void;
@@ -126,7 +144,8 @@ export class DeltaWorkers {
         settle({ contentBytes, signature: signatures.length === 1 ? signatures[0] : Buffer.concat(signatures) });
       } finally {
         // stopped early (an error, a return): the segments still running would wait for ever for their reader
-        for (const later of segments.slice(finished)) later.job.cancel();
+        // (the last first: a queued one leaves the queue before a running one's cancel frees a worker for it)
+        for (const later of segments.slice(finished).reverse()) later.job.cancel();
       }
     })();
     return { payload, result };
@@ -144,7 +163,7 @@ export class DeltaWorkers {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  #segment(request: Extract<WorkerRequest, { type: 'diff' }>): DeltaJob & { cancel(): void } {
+  #segment(request: Omit<DiffRequest, 'ring'>): DeltaJob & { cancel(): void } {
     const chunks: Ranged[] = [];
     let ended = false;
     let failure: Error | undefined;
@@ -152,14 +171,23 @@ export class DeltaWorkers {
     let settle!: { resolve(v: { contentBytes: number; signature: Buffer }): void; reject(e: Error): void };
     const result = new Promise<{ contentBytes: number; signature: Buffer }>((resolve, reject) => { settle = { resolve, reject }; });
     result.catch(() => undefined);
-    const ring = new Uint8Array(request.ring);
     let workerDone = false;
     let readerDone = false;
     let released = false;
     const release = () => {
-      if (!workerDone || !readerDone || released) return;
+      if (!workerDone || !readerDone || released || !segment.ring) return;
       released = true;
-      this.#freeRings.push(request.ring);
+      this.#freeRings.push(segment.ring);
+    };
+    const readerFinished = () => {
+      if (readerDone) return;
+      readerDone = true;
+      if (segment.ring) {
+        // its ring no longer holds the next segment back
+        this.#unread--;
+        release();
+        this.#pump();
+      }
     };
     const segment: Segment = {
       request,
@@ -180,14 +208,15 @@ export class DeltaWorkers {
         wake = undefined;
       },
     };
-    this.#dispatch(segment);
+    this.#queue.push(segment);
+    this.#pump();
     const payload = (async function* (): AsyncGenerator<Buffer> {
       try {
         for (;;) {
           const range = chunks.shift();
           if (range) {
             // copied out only when the reader wants it: the copy dies young, and that part of the ring is free again
-            const chunk = Buffer.from(ring.subarray(range.offset, range.offset + range.length));
+            const chunk = Buffer.from(segment.view!.subarray(range.offset, range.offset + range.length));
             segment.worker!.postMessage({ type: 'taken', job: request.job, bytes: chunk.length } satisfies WorkerRequest);
             yield chunk;
             continue;
@@ -197,37 +226,35 @@ export class DeltaWorkers {
           await new Promise<void>((resolve) => { wake = resolve; });
         }
       } finally {
-        readerDone = true;
-        release();
+        readerFinished();
       }
     })();
     const cancel = () => {
-      readerDone = true;
-      if (ended || failure) {
-        release();
-        return;
-      }
       const queued = this.#queue.indexOf(segment);
       if (queued >= 0) {
         this.#queue.splice(queued, 1);
         workerDone = true; // it never reached a worker
-        release();
-      } else {
+      } else if (!ended && !failure) {
         segment.worker?.postMessage({ type: 'cancel', job: request.job } satisfies WorkerRequest);
       }
+      readerFinished();
     };
     return { payload, result, cancel };
   }
 
-  #dispatch(segment: Segment): void {
-    const worker = this.#takeWorker();
-    if (!worker) {
-      this.#queue.push(segment);
-      return;
+  /** Gives waiting segments, in order, to idle workers while few enough are unread. */
+  #pump(): void {
+    while (this.#queue.length > 0 && this.#unread < this.#maxAhead) {
+      const worker = this.#takeWorker();
+      if (!worker) return;
+      const segment = this.#queue.shift()!;
+      segment.ring = this.#freeRings.pop() ?? new SharedArrayBuffer(RING_BYTES);
+      segment.view = new Uint8Array(segment.ring);
+      segment.worker = worker;
+      this.#unread++;
+      this.#current.set(worker, segment);
+      worker.postMessage({ ...segment.request, ring: segment.ring } satisfies WorkerRequest);
     }
-    segment.worker = worker;
-    this.#current.set(worker, segment);
-    worker.postMessage(segment.request);
   }
 
   #takeWorker(): Worker | undefined {
@@ -249,8 +276,7 @@ export class DeltaWorkers {
       this.#idle = this.#idle.filter((w) => w !== worker);
       segment?.onReply({ type: 'error', message: `delta worker: ${why}` });
       // a queued segment gets a new worker
-      const next = this.#queue.shift();
-      if (next) this.#dispatch(next);
+      this.#pump();
     };
     worker.on('error', (err) => lost(err.message));
     worker.on('exit', (code) => { if (!this.#closed) lost(`stopped (exit code ${code})`); });
@@ -260,13 +286,7 @@ export class DeltaWorkers {
   #release(worker: Worker): void {
     this.#current.delete(worker);
     if (this.#closed) return;
-    const next = this.#queue.shift();
-    if (next) {
-      next.worker = worker;
-      this.#current.set(worker, next);
-      worker.postMessage(next.request);
-    } else {
-      this.#idle.push(worker);
-    }
+    this.#idle.push(worker);
+    this.#pump();
   }
 }
