@@ -314,10 +314,17 @@ export class DeltaBuilder {
       }
       run = 0;
       if (pos + wlen < len && wlen === L) {
-        const out = buf[pos] + CHAR_OFFSET;
-        s1 = (s1 + buf[pos + wlen] - buf[pos]) & 0xffff;
-        s2 = (s2 + s1 - wlen * out) & 0xffff;
-        pos++;
+        // roll on to the next window the bitset knows (most bytes of new data stop nowhere else), or to
+        // where the literal run is cut; in a loop of its own, with no field read per byte
+        const stop = Math.min(len - L, this.#litStart + MAX_LITERAL_RUN);
+        do {
+          const out = buf[pos] + CHAR_OFFSET;
+          s1 = (s1 + buf[pos + L] - buf[pos]) & 0xffff;
+          s2 = (s2 + s1 - L * out) & 0xffff;
+          pos++;
+          const b = Math.imul((s2 << 16) | s1, 0x85ebca6b) >>> seenShift;
+          if ((seen[b >>> 5] & (1 << (b & 31))) !== 0) break;
+        } while (pos < stop);
       } else if (final) {
         const out = buf[pos] + CHAR_OFFSET;
         s1 = (s1 - out) & 0xffff;
