@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IntegrityError } from '../errors/lifeboat-error.js';
-import { patchBytes } from '../../test/support/librsync.js';
+import { chunksOf, collect, deltaBytes, patchBytes, signatureBytes } from '../../test/support/librsync.js';
+import { randomBytes } from '../../test/support/random.js';
+import { applyPatch, copiesMoveForward, streamBasisReader } from './patch.js';
 
 const basis = Buffer.from('0123456789abcdef');
 const hex = (s: string) => Buffer.from(s.replace(/ /g, ''), 'hex');
@@ -38,4 +40,31 @@ test('applyPatch() reports truncation wherever the delta ends early', async () =
 
 test('applyPatch() refuses a copy past the end of the basis', async () => {
   await rejectsWith(hex('72730236 45 0e 03 00'), /copies past the end of the basis file/, 4);
+});
+
+test('a delta whose copies move forward applies to its basis as a stream; one that copies backward is told apart', async () => {
+  const old = randomBytes(1, 300_000);
+  // edited in place, with a run inserted and one deleted: every copy starts at or after the one before ends
+  const edited = Buffer.concat([old.subarray(0, 50_000), randomBytes(2, 777), old.subarray(50_000, 120_000), old.subarray(140_000, 299_000), randomBytes(3, 5_000)]);
+  const signature = await signatureBytes(old, { blockLength: 2048, strongLength: 8 });
+  const forward = await deltaBytes(signature, edited);
+  assert.equal(await copiesMoveForward(chunksOf(forward, 7)), true);
+  for (const chunk of [1, 4096, 65_536, 1 << 20]) {
+    const streamed = await collect(applyPatch(streamBasisReader(chunksOf(old, chunk)), chunksOf(forward, 999)));
+    assert.ok(streamed.equals(edited), `basis streamed in chunks of ${chunk}`);
+  }
+  // the halves swapped: the second half's copies come first, the first half's go back
+  const swapped = Buffer.concat([old.subarray(150_000), old.subarray(0, 150_000)]);
+  const backward = await deltaBytes(signature, swapped);
+  assert.equal(await copiesMoveForward(chunksOf(backward)), false);
+  assert.ok((await patchBytes(old, backward)).equals(swapped));
+  await assert.rejects(collect(applyPatch(streamBasisReader(chunksOf(old)), chunksOf(backward))), /streams forward only/);
+  // a malformed delta is not called forward: applyPatch reports it instead
+  assert.equal(await copiesMoveForward(chunksOf(forward.subarray(0, forward.length - 1))), false);
+  assert.equal(await copiesMoveForward(chunksOf(hex('72730136 00'))), false);
+});
+
+test('a stream basis that ends before a copy does gives the same error as a file basis', async () => {
+  const delta = hex('72730236 45 0e 03 00');
+  await assert.rejects(collect(applyPatch(streamBasisReader(chunksOf(basis, 5)), chunksOf(delta))), /copies past the end of the basis file/);
 });

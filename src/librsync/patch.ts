@@ -5,7 +5,10 @@ import type { FileHandle } from 'node:fs/promises';
 import { IntegrityError } from '../errors/lifeboat-error.js';
 import { DELTA_MAGIC, OP_COPY_N1_N1, OP_END, OP_LITERAL_N1 } from './delta.js';
 
-/** Reads up to `length` bytes of the basis at `position`; fewer only at its end. Fresh buffers only. */
+/**
+ * Reads up to `length` bytes of the basis at `position`, at least one unless the basis ends there.
+ * Fresh buffers only: the pieces handed out may still be in use after the next read.
+ */
 export type BasisReader = (position: number, length: number) => Promise<Uint8Array>;
 
 /** bytes a BasisReader reads at once for small copies */
@@ -101,6 +104,67 @@ function readUnsigned(bytes: Uint8Array): number {
   return v;
 }
 
+/**
+ * A BasisReader over a basis that streams by once (a snapshot read out of a volume), for a delta
+ * whose copies only move forward (copiesMoveForward): the bytes before a copy are skipped, and a copy
+ * behind the bytes already read fails.
+ */
+export function streamBasisReader(source: AsyncIterable<Uint8Array>): BasisReader {
+  const input = new DeltaInput(source);
+  return async (position, length) => {
+    if (position < input.offset) throw new Error(`the basis streams forward only: a copy at ${position} after ${input.offset}`);
+    while (input.offset < position) {
+      if (!(await input.readSome(position - input.offset))) return new Uint8Array(0);
+    }
+    return (await input.readSome(length)) ?? new Uint8Array(0);
+  };
+}
+
+/**
+ * Whether every copy of `delta` reads the basis at or after the end of the copy before it, so the
+ * basis can be read as a stream (streamBasisReader). False for a malformed delta: applyPatch reports it.
+ */
+export async function copiesMoveForward(delta: AsyncIterable<Uint8Array>): Promise<boolean> {
+  const input = new DeltaInput(delta);
+  try {
+    const magic = await input.readExact(4);
+    if (!magic || readUnsigned(magic) !== DELTA_MAGIC) return false;
+    let end = 0;
+    for (;;) {
+      const opByte = await input.readExact(1);
+      if (!opByte) return false;
+      const op = opByte[0];
+      if (op === OP_END) return true;
+      let literal: number;
+      if (op < OP_LITERAL_N1) {
+        literal = op;
+      } else if (op < OP_COPY_N1_N1) {
+        const operand = await input.readExact(widths[op - OP_LITERAL_N1]);
+        if (!operand) return false;
+        literal = readUnsigned(operand);
+      } else if (op <= OP_COPY_N1_N1 + 15) {
+        const code = op - OP_COPY_N1_N1;
+        const offsetBytes = await input.readExact(widths[code >> 2]);
+        const lengthBytes = offsetBytes && await input.readExact(widths[code & 3]);
+        if (!offsetBytes || !lengthBytes) return false;
+        const offset = readUnsigned(offsetBytes);
+        if (offset < end) return false;
+        end = offset + readUnsigned(lengthBytes);
+        continue;
+      } else {
+        return false;
+      }
+      for (let left = literal; left > 0;) {
+        const data = await input.readSome(left);
+        if (!data) return false;
+        left -= data.length;
+      }
+    }
+  } finally {
+    await input.close();
+  }
+}
+
 /** Streams the file that `delta` makes from `basis`. */
 export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const input = new DeltaInput(delta);
@@ -157,15 +221,14 @@ export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8
           });
         }
         for (let done = 0; done < length;) {
-          const want = Math.min(COPY_PIECE, length - done);
-          const data = await basis(offset + done, want);
-          if (data.length < want) {
+          const data = await basis(offset + done, Math.min(COPY_PIECE, length - done));
+          if (data.length === 0) {
             throw new IntegrityError(
               `delta at offset ${at} copies past the end of the basis file (basis offset ${offset}, length ${length})`,
               { offset: at, hint: 'the delta was made against a different basis file' },
             );
           }
-          done += want;
+          done += data.length;
           if (data.length >= OUTPUT_CHUNK) {
             // a big piece goes out as it is, not copied into a joined chunk
             if (pendingBytes > 0) yield drain();

@@ -1,14 +1,14 @@
 // Replays the sets of a chain (specs §10.2): merges their member streams by index and, per index, keeps
 // the members from the last snapshot or deletion on; a regular file's content is its snapshot with each
 // later delta applied in turn. Yields what exists at the chosen time, in index order, streamed.
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { indexToPath } from '../duplicity/member-names.js';
 import { compareIndex, formatPath, type Entry } from '../fsmeta/entry.js';
-import { applyPatch, fileBasisReader } from '../librsync/patch.js';
+import { applyPatch, copiesMoveForward, fileBasisReader, streamBasisReader, type BasisReader } from '../librsync/patch.js';
 import { inFile, IntegrityError } from '../errors/lifeboat-error.js';
 import type { SetMember } from './set-reader.js';
 
@@ -94,7 +94,23 @@ async function resolve(members: SetMember[], relative: Buffer[], options: Replay
   return { entry, content: diffs.length === 0 ? base.body : patched(base.body, diffs, options.tempdir, path) };
 }
 
-/** The snapshot with each delta applied; intermediate versions live in temporary files. */
+/** in-memory bytes of one file's deltas, read before its snapshot; beyond them, a temporary file each */
+const DELTA_MEMORY = 8 << 20;
+
+/** One delta, read ahead of the version it applies to, and whether its copies only move forward. */
+interface SpooledDelta {
+  bytes(): AsyncIterable<Uint8Array>;
+  forward: boolean;
+}
+
+/**
+ * The snapshot with each delta applied. Every delta is read first: they come from the other sets'
+ * streams, which are at this object already. A version whose next delta only copies forward is read
+ * as it streams (the snapshot straight out of its volume, or the output of the delta before); any
+ * other version is written to a temporary file first, so the delta can read it in any order. Most
+ * deltas of files edited in place, appended to, or with rows inserted and deleted copy forward, and
+ * their restore then writes no temporary copy of the file (bench/README.md).
+ */
 async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tempdir: string, path: string): AsyncGenerator<Buffer> {
   const temporaries: string[] = [];
   const temporary = () => {
@@ -102,30 +118,71 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
     temporaries.push(name);
     return name;
   };
+  const handles: FileHandle[] = [];
+  const stages: AsyncGenerator<Buffer>[] = [];
   try {
-    let basisPath = temporary();
-    await writeTemporary(basisPath, snapshot);
-    for (let i = 0; i < diffs.length; i++) {
-      const handle = await open(basisPath, 'r');
-      try {
-        const basis = fileBasisReader(handle);
-        const output = applyPatch(basis, diffs[i].body);
-        if (i === diffs.length - 1) {
-          yield* output;
-        } else {
-          const next = temporary();
-          await writeTemporary(next, output);
-          basisPath = next;
-        }
-      } catch (err) {
-        throw err instanceof IntegrityError ? inFile(err, path) : err;
-      } finally {
-        await handle.close();
+    const memory = { left: DELTA_MEMORY };
+    const deltas: SpooledDelta[] = [];
+    for (const diff of diffs) deltas.push(await spoolDelta(diff.body, memory, temporary));
+    let version: AsyncIterable<Buffer> = snapshot;
+    for (const delta of deltas) {
+      let basis: BasisReader;
+      if (delta.forward) {
+        basis = streamBasisReader(version);
+      } else {
+        const basisPath = temporary();
+        await writeTemporary(basisPath, version);
+        const handle = await open(basisPath, 'r');
+        handles.push(handle);
+        basis = fileBasisReader(handle);
       }
+      const stage = applyPatch(basis, delta.bytes());
+      stages.push(stage);
+      version = stage;
     }
+    yield* version;
+  } catch (err) {
+    throw err instanceof IntegrityError ? inFile(err, path) : err;
   } finally {
+    // a version read only as far as its delta's last copy: its generator (and its delta's input) is closed here
+    for (const stage of stages.reverse()) await stage.return(undefined);
+    for (const handle of handles) await handle.close();
     for (const t of temporaries) await unlink(t).catch(() => undefined);
   }
+}
+
+/** Reads a delta into memory while `memory` lasts, else into a temporary file, and checks its copies. */
+async function spoolDelta(body: AsyncIterable<Buffer>, memory: { left: number }, temporary: () => string): Promise<SpooledDelta> {
+  const chunks: Buffer[] = [];
+  let fd: number | undefined;
+  let spoolPath: string | undefined;
+  try {
+    for await (const chunk of body) {
+      if (fd === undefined && chunk.length <= memory.left) {
+        chunks.push(chunk);
+        memory.left -= chunk.length;
+        continue;
+      }
+      if (fd === undefined) {
+        spoolPath = temporary();
+        fd = openSync(spoolPath, 'wx', 0o600);
+        for (const held of chunks) writeAll(fd, held);
+        memory.left += chunks.reduce((sum, c) => sum + c.length, 0);
+        chunks.length = 0;
+      }
+      writeAll(fd, chunk);
+    }
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const bytes = spoolPath === undefined
+    ? async function* (): AsyncGenerator<Uint8Array> { yield* chunks; }
+    : () => createReadStream(spoolPath!, { highWaterMark: 1 << 18 }) as AsyncIterable<Buffer>;
+  return { bytes, forward: await copiesMoveForward(bytes()) };
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done);
 }
 
 /**
@@ -136,7 +193,7 @@ async function writeTemporary(path: string, content: AsyncIterable<Uint8Array>):
   const fd = openSync(path, 'wx', 0o600);
   try {
     for await (const chunk of content) {
-      for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done);
+      writeAll(fd, chunk);
     }
   } finally {
     closeSync(fd);

@@ -9,7 +9,7 @@
 // the same members (deltas aside), manifests and statistics for an incremental.
 // DEBUG_ORACLE=1 prints every command with its output.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -325,6 +325,53 @@ test('Lifeboat restores its own archives exactly as duplicity does', async (t) =
     assertSameTree(theirs, expected, `duplicity restore ${label}`);
     assertSameTree(await lifeboatRestore(chain, ...args), theirs, `lifeboat restore ${label} vs duplicity's`);
   }
+});
+
+test('patched files restore as duplicity restores them at every time: deltas that copy forward (read as the basis streams), backward, or spooled to disk', async (t) => {
+  if (skipWithoutDuplicity(t)) return;
+  const src = fresh('src-patched');
+  mkdirSync(src);
+  let mtime = 1_600_000_000;
+  const write = (name: string, data: Buffer) => {
+    writeFileSync(join(src, name), data);
+    utimesSync(join(src, name), mtime, mtime);
+  };
+  const read = (name: string) => readFileSync(join(src, name));
+  const swapHalves = (data: Buffer) => Buffer.concat([data.subarray(data.length >> 1), data.subarray(0, data.length >> 1)]);
+  const editInPlace = (data: Buffer, seed: number) => {
+    const out = Buffer.from(data);
+    for (let i = 0; i < 8; i++) randomBytes(seed + i, 4096).copy(out, (i * 7_919_993) % (out.length - 4096));
+    return out;
+  };
+  write('edited.bin', randomBytes(21, 3 << 20));
+  write('moved.bin', randomBytes(22, 3 << 20));
+  write('rewritten.bin', randomBytes(23, 10 << 20));
+  const chain = new Chain(src);
+  const states = [await describeTree(src)];
+  ok(await chain.lifeboat('full', src, chain.url));
+  const steps: [string, (data: Buffer, step: number) => Buffer][][] = [
+    // forward; backward; rewritten (a 10 MiB literal delta, more than is kept in memory)
+    [['edited.bin', (d, n) => Buffer.concat([editInPlace(d, 100 * n), randomBytes(n, 9_999)])], ['moved.bin', swapHalves], ['rewritten.bin', (_, n) => randomBytes(900 + n, 10 << 20)]],
+    // forward on top of a version made backward, and on top of one made from a spooled delta
+    [['edited.bin', (d, n) => editInPlace(d, 100 * n)], ['moved.bin', (d, n) => Buffer.concat([d, randomBytes(n, 5_000)])], ['rewritten.bin', (d, n) => editInPlace(d, 100 * n)]],
+    // backward on top of versions made forward
+    [['edited.bin', swapHalves], ['moved.bin', (d, n) => editInPlace(d, 100 * n)], ['rewritten.bin', swapHalves]],
+  ];
+  for (const [n, step] of steps.entries()) {
+    mtime += 86_400;
+    for (const [name, change] of step) write(name, change(read(name), n + 1));
+    states.push(await describeTree(src));
+    await chain.waitPastLastSet();
+    ok(await chain.lifeboat('incr', src, chain.url));
+  }
+  const times = chain.setTimes();
+  assert.equal(times.length, 4, chain.files().join('\n'));
+  for (const [i, time] of times.entries()) {
+    const theirs = await duplicityRestore(chain, '-t', time);
+    assertSameTree(theirs, asRestored(states[i]), `duplicity restore -t ${time}`);
+    assertSameTree(await lifeboatRestore(chain, '-t', time), theirs, `lifeboat restore -t ${time} vs duplicity's`);
+  }
+  assertSameTree(await lifeboatRestore(chain, '-r', 'moved.bin'), await describeTree(join(src, 'moved.bin')), 'lifeboat restore -r moved.bin');
 });
 
 test('duplicity accepts an empty incremental written by Lifeboat', async (t) => {
