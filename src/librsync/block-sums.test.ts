@@ -11,7 +11,7 @@ test('BlockSums gives every block the sums md4Into and rollsum give, for block l
   for (const blockLength of [64, 512, 2048, 16384]) {
     const sums = BlockSums.for(blockLength);
     assert.ok(sums, `WebAssembly SIMD is available in Node 20 (block length ${blockLength})`);
-    const blocks = 12;
+    const blocks = 12; // one md4x8 pair of groups, then one md4x4 group
     const data = randomBytes(blocks * blockLength + 3);
     const offset = 3; // an odd start: the input is copied into the module's memory
     const count = sums.take(blocks);

@@ -26,6 +26,8 @@ interface Exports {
   memory: WebAssembly.Memory;
   /** md4x4(input, blockLength, groups, output): MD4 of groups × 4 blocks at input; see strongInto for the layout */
   md4x4(input: number, blockLength: number, groups: number, output: number): void;
+  /** md4x8(input, blockLength, pairs, output): the same for pairs × 8 blocks, two groups of four interleaved */
+  md4x8(input: number, blockLength: number, pairs: number, output: number): void;
   /** rollsums(input, blockLength, blocks, output): per block, s1 and s2 of its bytes (without CHAR_OFFSET) as two i32 */
   rollsums(input: number, blockLength: number, blocks: number, output: number): void;
 }
@@ -90,7 +92,9 @@ export class BlockSums {
       this.#memory.fill(0, PADDING_AT, PADDING_AT + 64);
       this.#memory[PADDING_AT] = 0x80;
       this.#view.setUint32(PADDING_AT + 56, this.#blockLength * 8, true);
-      this.#wasm.md4x4(0, this.#blockLength, count / 4, STRONG_AT);
+      const pairs = count >> 3;
+      if (pairs > 0) this.#wasm.md4x8(0, this.#blockLength, pairs, STRONG_AT);
+      if ((count & 4) !== 0) this.#wasm.md4x4(8 * pairs * this.#blockLength, this.#blockLength, 1, STRONG_AT + 128 * pairs);
     }
     if (make !== 'strong') this.#wasm.rollsums(0, this.#blockLength, count, WEAK_AT);
     this.#count = count;
@@ -188,54 +192,70 @@ const i32Store = (offset: number) => [0x36, 2, ...uleb(offset)];
 const I32_SHL = [0x74];
 const i16x8Const = (values: number[]) => simd(0x0c, ...values.flatMap((v) => [v & 0xff, v >> 8]));
 
-/** md4x4: four blocks in the four lanes, 64 bytes a turn, the 48 steps unrolled */
-function md4Body(): number[] {
-  // parameters: 0 input, 1 blockLength, 2 groups, 3 output; i32 locals: 4 p, 5 end, 6 group, 7 the
-  // distance between the lanes' bytes, 8 whether the padding group was read; v128 locals: 9-12 the
-  // state a b c d, 13-28 the 16 words, 29-32 the state before a 64-byte group, 33 scratch
-  const INPUT = 0, BLOCK = 1, GROUPS = 2, OUTPUT = 3, P = 4, END = 5, GROUP = 6, STRIDE = 7, PADDED = 8, A = 9, X = 13, SAVED = 29, T = 33;
+/**
+ * md4x4 (groups = 1) and md4x8 (2): four blocks in the four lanes of a vector, 64 bytes a turn, the
+ * 48 steps unrolled. Each step needs the one before, so a group alone waits on that chain of
+ * latencies; md4x8 interleaves the steps of two groups of four blocks, whose chains the CPU then runs
+ * side by side.
+ */
+function md4Body(groups: 1 | 2): number[] {
+  // parameters: 0 input, 1 blockLength, 2 turns, 3 output; i32 locals: 4 p, 5 end, 6 turn, 7 the
+  // distance between the lanes' bytes, 8 whether the padding group was read; v128 locals per group g,
+  // from 9 + 24·g: the state a b c d, the 16 words, the state before a 64-byte group; then a scratch
+  const INPUT = 0, BLOCK = 1, TURNS = 2, OUTPUT = 3, P = 4, END = 5, TURN = 6, STRIDE = 7, PADDED = 8;
+  const A = (g: number) => 9 + 24 * g, X = (g: number) => A(g) + 4, SAVED = (g: number) => A(g) + 20, T = 9 + 24 * groups;
   const code: number[] = [];
   const emit = (...parts: number[][]) => { for (const part of parts) code.push(...part); };
 
-  const step = (round: number, i: number) => {
+  const step = (g: number, round: number, i: number) => {
     // the steps target a, d, c, b in turn; F = bitselect(c, d, b), G = majority = bitselect(d, b, b ^ c)
     const t = [0, 3, 2, 1][i % 4];
-    const a = A + t, b = A + ((t + 1) % 4), c = A + ((t + 2) % 4), d = A + ((t + 3) % 4);
+    const a = A(g) + t, b = A(g) + ((t + 1) % 4), c = A(g) + ((t + 2) % 4), d = A(g) + ((t + 3) % 4);
     emit(get(a));
     if (round === 0) emit(get(c), get(d), get(b), V128_BITSELECT);
     else if (round === 1) emit(get(d), get(b), get(b), get(c), V128_XOR, V128_BITSELECT);
     else emit(get(b), get(c), V128_XOR, get(d), V128_XOR);
-    emit(I32X4_ADD, get(X + WORD_ORDER[round][i]), I32X4_ADD);
+    emit(I32X4_ADD, get(X(g) + WORD_ORDER[round][i]), I32X4_ADD);
     if (ROUND_CONSTANTS[round] !== 0) emit(splatConst(ROUND_CONSTANTS[round]), I32X4_ADD);
     const s = SHIFTS[round][i % 4];
     emit(tee(T), i32(s), I32X4_SHL, get(T), i32(32 - s), I32X4_SHR_U, V128_OR, set(a));
   };
 
-  emit(i32(0), set(GROUP));
-  emit([0x02, 0x40], [0x03, 0x40]); // block { loop {   (one group of four blocks per turn)
-  emit(get(GROUP), get(GROUPS), I32_GE_U, [0x0d, 1]);
-  emit(get(INPUT), get(GROUP), get(BLOCK), I32_MUL, i32(4), I32_MUL, I32_ADD, tee(P), get(BLOCK), I32_ADD, set(END));
+  emit(i32(0), set(TURN));
+  emit([0x02, 0x40], [0x03, 0x40]); // block { loop {   (4 · groups blocks per turn)
+  emit(get(TURN), get(TURNS), I32_GE_U, [0x0d, 1]);
+  emit(get(INPUT), get(TURN), get(BLOCK), I32_MUL, i32(4 * groups), I32_MUL, I32_ADD, tee(P), get(BLOCK), I32_ADD, set(END));
   emit(get(BLOCK), set(STRIDE), i32(0), set(PADDED));
-  emit(splatConst(0x67452301), set(A), splatConst(0xefcdab89), set(A + 1), splatConst(0x98badcfe), set(A + 2), splatConst(0x10325476), set(A + 3));
-  emit([0x03, 0x40]); // loop {   (one 64-byte group of each block per turn; lane k reads p + k·stride)
-  for (let j = 0; j < 16; j++) {
-    emit(get(P), i32Load(4 * j), I32X4_SPLAT);
-    for (let lane = 1; lane < 4; lane++) emit(get(P), get(STRIDE), i32(lane), I32_MUL, I32_ADD, i32Load(4 * j), i32x4ReplaceLane(lane));
-    emit(set(X + j));
+  for (let g = 0; g < groups; g++) {
+    emit(splatConst(0x67452301), set(A(g)), splatConst(0xefcdab89), set(A(g) + 1), splatConst(0x98badcfe), set(A(g) + 2), splatConst(0x10325476), set(A(g) + 3));
   }
-  for (let j = 0; j < 4; j++) emit(get(A + j), set(SAVED + j));
-  for (let round = 0; round < 3; round++) for (let i = 0; i < 16; i++) step(round, i);
-  for (let j = 0; j < 4; j++) emit(get(A + j), get(SAVED + j), I32X4_ADD, set(A + j));
+  emit([0x03, 0x40]); // loop {   (one 64-byte group of each block per turn; lane k of group g reads p + (4g + k)·stride)
+  for (let g = 0; g < groups; g++) {
+    for (let j = 0; j < 16; j++) {
+      for (let lane = 0; lane < 4; lane++) {
+        const k = 4 * g + lane;
+        emit(get(P));
+        if (k > 0) emit(get(STRIDE), i32(k), I32_MUL, I32_ADD);
+        emit(i32Load(4 * j), lane === 0 ? I32X4_SPLAT : i32x4ReplaceLane(lane));
+      }
+      emit(set(X(g) + j));
+    }
+    for (let j = 0; j < 4; j++) emit(get(A(g) + j), set(SAVED(g) + j));
+  }
+  for (let round = 0; round < 3; round++) for (let i = 0; i < 16; i++) for (let g = 0; g < groups; g++) step(g, round, i);
+  for (let g = 0; g < groups; g++) for (let j = 0; j < 4; j++) emit(get(A(g) + j), get(SAVED(g) + j), I32X4_ADD, set(A(g) + j));
   emit(get(P), i32(64), I32_ADD, tee(P), get(END), I32_LT_U, [0x0d, 0]);
-  // after the last group of the blocks, the padding group, the same for all four lanes (stride 0)
+  // after the last group of the blocks, the padding group, the same for all lanes (stride 0)
   emit(get(PADDED), I32_EQZ, [0x04, 0x40]); // if {
   emit(i32(PADDING_AT), tee(P), i32(64), I32_ADD, set(END), i32(0), set(STRIDE), i32(1), set(PADDED), [0x0c, 1]);
   emit([0x0b]); // }
   emit([0x0b]); // }
-  for (let j = 0; j < 4; j++) emit(get(OUTPUT), get(GROUP), i32(64), I32_MUL, I32_ADD, get(A + j), v128Store(16 * j));
-  emit(get(GROUP), i32(1), I32_ADD, set(GROUP), [0x0c, 0]);
+  for (let g = 0; g < groups; g++) {
+    for (let j = 0; j < 4; j++) emit(get(OUTPUT), get(TURN), i32(64 * groups), I32_MUL, I32_ADD, get(A(g) + j), v128Store(64 * g + 16 * j));
+  }
+  emit(get(TURN), i32(1), I32_ADD, set(TURN), [0x0c, 0]);
   emit([0x0b], [0x0b], [0x0b]); // } } end
-  return [2, ...uleb(5), I32, ...uleb(25), V128, ...code];
+  return [2, ...uleb(5), I32, ...uleb(24 * groups + 1), V128, ...code];
 }
 
 /**
@@ -279,13 +299,13 @@ function rollsumBody(): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const bodies = [md4Body(), rollsumBody()];
+  const bodies = [md4Body(1), rollsumBody(), md4Body(2)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 4, I32, I32, I32, I32, 0]), // type 0: (i32 i32 i32 i32) -> ()
-    ...section(3, [2, 0, 0]), // functions 0 and 1 have type 0
+    ...section(3, [3, 0, 0, 0]), // functions 0, 1 and 2 have type 0
     ...section(5, [1, 0, ...uleb(PAGES)]), // memory
-    ...section(7, [3, ...name('md4x4'), 0, 0, ...name('rollsums'), 0, 1, ...name('memory'), 2, 0]), // exports
-    ...section(10, [2, ...bodies.flatMap((body) => [...uleb(body.length), ...body])]), // code
+    ...section(7, [4, ...name('md4x4'), 0, 0, ...name('rollsums'), 0, 1, ...name('md4x8'), 0, 2, ...name('memory'), 2, 0]), // exports
+    ...section(10, [3, ...bodies.flatMap((body) => [...uleb(body.length), ...body])]), // code
   ]);
 }
