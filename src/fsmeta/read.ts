@@ -32,9 +32,20 @@ export async function entryFromStats(
   stats: BigIntStats,
   options: ReadEntryOptions = {},
 ): Promise<Entry | null> {
+  if (typeOf(stats.mode, absolutePath) === null) return null;
+  return entryFromStatsWith(absolutePath, index, stats, options.names ?? (await systemNames()), options.onWarning);
+}
+
+/** entryFromStats with the names at hand, without a promise: the walk calls it for every object. */
+export function entryFromStatsWith(
+  absolutePath: Buffer | string,
+  index: Buffer[],
+  stats: BigIntStats,
+  names: NameDatabase,
+  onWarning: ((message: string) => void) | undefined,
+): Entry | null {
   const type = typeOf(stats.mode, absolutePath);
   if (type === null) return null;
-  const names = options.names ?? (await systemNames());
   const uid = Number(stats.uid);
   const gid = Number(stats.gid);
   const entry: Entry = {
@@ -45,7 +56,7 @@ export async function entryFromStats(
     gid,
     uname: names.userName(uid),
     gname: names.groupName(gid),
-    mtime: mtimeSeconds(stats.mtimeNs, options.onWarning),
+    mtime: mtimeSeconds(stats.mtimeNs, onWarning),
     size: type === 'reg' ? Number(stats.size) : 0,
   };
   if (type === 'sym') entry.linkTarget = readlinkSync(absolutePath, { encoding: 'buffer' });
