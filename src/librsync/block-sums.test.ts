@@ -65,3 +65,24 @@ test('BlockSums takes whole groups of four within its input area, only lengths o
   assert.deepEqual(got, want);
   assert.throws(() => sums.weak(0), RangeError);
 });
+
+test('BlockSums.hashWindows gives md4Into\'s digest of windows anywhere in the data, 1 to 8 of them, for blocks up to 64 KiB', () => {
+  for (const blockLength of [64, 2048, 65536]) {
+    const sums = BlockSums.for(blockLength)!;
+    const data = randomBytes(3 * blockLength + 1000);
+    for (let count = 1; count <= 8; count++) {
+      // overlapping, unaligned, out of order: as a delta's windows that share a weak sum with some block
+      const starts = Int32Array.from({ length: 8 }, (_, i) => (i * 997 * (count + 1)) % (data.length - blockLength));
+      sums.hashWindows(data, starts, count);
+      for (let i = 0; i < count; i++) {
+        const want = Buffer.alloc(16);
+        md4Into(data, starts[i], blockLength, want, 0, 16);
+        const got = Buffer.alloc(16);
+        sums.strongInto(i, got, 0, 16);
+        assert.deepEqual(got, want, `window ${i} of ${count}, blocks of ${blockLength} bytes`);
+      }
+      assert.throws(() => sums.strongInto(count, Buffer.alloc(16), 0, 16), RangeError);
+    }
+    assert.throws(() => sums.hashWindows(data, new Int32Array(9), 9), RangeError);
+  }
+});

@@ -101,6 +101,30 @@ export class BlockSums {
     this.#made = make;
   }
 
+  /**
+   * The MD4 sums (strongInto()) of `count` (at most 8) whole windows of `data` starting at `starts`,
+   * each copied once into the module's memory; readable like hash()'s. For windows that are not one
+   * after the other, such as a delta's windows that share a weak sum with some block (delta.ts).
+   */
+  hashWindows(data: Uint8Array, starts: Int32Array, count: number): void {
+    if (count > 8) throw new RangeError(`hashWindows takes at most 8 windows, not ${count}`);
+    const length = this.#blockLength;
+    this.#memory.fill(0, PADDING_AT, PADDING_AT + 64);
+    this.#memory[PADDING_AT] = 0x80;
+    this.#view.setUint32(PADDING_AT + 56, length * 8, true);
+    // eight windows at once when they fit in the input area (blocks up to 32 KiB), else four at a time;
+    // the lanes past `count` hash whatever the memory holds, and are not read
+    const perCall = this.take(8);
+    for (let first = 0; first < count; first += perCall) {
+      const n = Math.min(perCall, count - first);
+      for (let i = 0; i < n; i++) this.#memory.set(data.subarray(starts[first + i], starts[first + i] + length), i * length);
+      if (n > 4) this.#wasm.md4x8(0, length, 1, STRONG_AT);
+      else this.#wasm.md4x4(0, length, 1, STRONG_AT + 16 * first);
+    }
+    this.#count = count;
+    this.#made = 'strong';
+  }
+
   /** Block i's rollsum (of the last hash()), as rollsum() gives it. */
   weak(i: number): number {
     if (i >= this.#count || this.#made === 'strong') throw new RangeError(`no rollsum of block ${i} (${this.#count} summed)`);

@@ -180,7 +180,6 @@ export class DeltaBuilder {
    */
   readonly #hitAt = new Float64Array(HITS).fill(-1);
   readonly #hitSums = new Uint8Array(HITS * 16);
-  readonly #hitWindows: Buffer;
   /**
    * the queue: offsets in #buf and rolling states (s2 << 16 | s1), #queued of them from #queueHead; no
    * allocation per window. Int32Array, not Float64Array: a double read into #scan's `pos` made V8 keep
@@ -214,7 +213,6 @@ export class DeltaBuilder {
     this.#seen = index.seen;
     this.#seenShift = index.seenShift;
     this.#blockSums = BlockSums.for(index.signature.blockLength);
-    this.#hitWindows = Buffer.alloc(this.#blockSums ? HITS * index.signature.blockLength : 0);
   }
 
   push(chunk: Uint8Array): Buffer {
@@ -425,14 +423,8 @@ export class DeltaBuilder {
     this.#lookAheadCredit = found > 1 ? Math.min(16, this.#lookAheadCredit + 1) : Math.max(0, this.#lookAheadCredit - 1);
     if (found < HITS && q > pos && hits[found - 1] !== q) this.#enqueue(q, s1, s2);
     if (found === 1) return; // one window: md4Into as before
-    // whole groups of four lanes, the last window repeated in the lanes left over
-    const count = (found + 3) & ~3;
-    for (let i = 0; i < HITS; i++) {
-      const from = hits[Math.min(i, found - 1)];
-      if (i < count) buf.copy(this.#hitWindows, i * L, from, from + L);
-      this.#hitAt[i] = i < found ? this.#base + from : -1;
-    }
-    this.#blockSums!.hash(this.#hitWindows, 0, count, 'strong');
+    for (let i = 0; i < HITS; i++) this.#hitAt[i] = i < found ? this.#base + hits[i] : -1;
+    this.#blockSums!.hashWindows(buf, hits, found);
     for (let i = 0; i < found; i++) this.#blockSums!.strongInto(i, this.#hitSums, 16 * i, 16);
   }
 
