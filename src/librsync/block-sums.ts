@@ -109,6 +109,9 @@ export class BlockSums {
   hashWindows(data: Uint8Array, starts: Int32Array, count: number): void {
     if (count > 8) throw new RangeError(`hashWindows takes at most 8 windows, not ${count}`);
     const length = this.#blockLength;
+    for (let i = 0; i < count; i++) {
+      if (starts[i] < 0 || starts[i] + length > data.length) throw new RangeError(`window ${i} at ${starts[i]} is not inside the ${data.length} bytes`);
+    }
     this.#memory.fill(0, PADDING_AT, PADDING_AT + 64);
     this.#memory[PADDING_AT] = 0x80;
     this.#view.setUint32(PADDING_AT + 56, length * 8, true);

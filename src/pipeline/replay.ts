@@ -120,11 +120,13 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
   };
   const handles: FileHandle[] = [];
   const stages: AsyncGenerator<Buffer>[] = [];
+  // a damaged volume is reported as before, not as this file's error: the snapshot is read in here now
+  const fromVolume = new WeakSet<object>();
   try {
     const memory = { left: DELTA_MEMORY };
     const deltas: SpooledDelta[] = [];
     for (const diff of diffs) deltas.push(await spoolDelta(diff.body, memory, temporary));
-    let version: AsyncIterable<Buffer> = snapshot;
+    let version: AsyncIterable<Buffer> = markErrors(snapshot, fromVolume);
     for (const delta of deltas) {
       let basis: BasisReader;
       if (delta.forward) {
@@ -142,12 +144,23 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
     }
     yield* version;
   } catch (err) {
-    throw err instanceof IntegrityError ? inFile(err, path) : err;
+    throw err instanceof IntegrityError && !fromVolume.has(err) ? inFile(err, path) : err;
   } finally {
-    // a version read only as far as its delta's last copy: its generator (and its delta's input) is closed here
-    for (const stage of stages.reverse()) await stage.return(undefined);
-    for (const handle of handles) await handle.close();
+    // a version read only as far as its delta's last copy: its generator (and its delta's input) is
+    // closed here; one whose output was never asked for never opened its delta
+    for (const stage of stages.reverse()) await stage.return(undefined).catch(() => undefined);
+    for (const handle of handles) await handle.close().catch(() => undefined);
     for (const t of temporaries) await unlink(t).catch(() => undefined);
+  }
+}
+
+/** The chunks of `source`, with any error it throws remembered in `errors`. */
+async function* markErrors(source: AsyncIterable<Buffer>, errors: WeakSet<object>): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) errors.add(err);
+    throw err;
   }
 }
 
@@ -175,9 +188,10 @@ async function spoolDelta(body: AsyncIterable<Buffer>, memory: { left: number },
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  // lazy: the file is opened only when the delta is read (a stage whose output is never asked for never reads it)
   const bytes = spoolPath === undefined
     ? async function* (): AsyncGenerator<Uint8Array> { yield* chunks; }
-    : () => createReadStream(spoolPath!, { highWaterMark: 1 << 18 }) as AsyncIterable<Buffer>;
+    : async function* (): AsyncGenerator<Uint8Array> { yield* createReadStream(spoolPath!, { highWaterMark: 1 << 18 }) as AsyncIterable<Buffer>; };
   return { bytes, forward: await copiesMoveForward(bytes()) };
 }
 

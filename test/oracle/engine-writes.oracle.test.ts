@@ -327,7 +327,7 @@ test('Lifeboat restores its own archives exactly as duplicity does', async (t) =
   }
 });
 
-test('patched files restore as duplicity restores them at every time: deltas that copy forward (read as the basis streams), backward, or spooled to disk', async (t) => {
+test('patched files restore as duplicity restores them at every time: deltas that copy forward (read as the basis streams), backward, or spooled to disk, leaving no temporary file', async (t) => {
   if (skipWithoutDuplicity(t)) return;
   const src = fresh('src-patched');
   mkdirSync(src);
@@ -346,16 +346,21 @@ test('patched files restore as duplicity restores them at every time: deltas tha
   write('edited.bin', randomBytes(21, 3 << 20));
   write('moved.bin', randomBytes(22, 3 << 20));
   write('rewritten.bin', randomBytes(23, 10 << 20));
+  write('replaced.bin', randomBytes(24, 4 << 20));
   const chain = new Chain(src);
   const states = [await describeTree(src)];
   ok(await chain.lifeboat('full', src, chain.url));
   const steps: [string, (data: Buffer, step: number) => Buffer][][] = [
-    // forward; backward; rewritten (a 10 MiB literal delta, more than is kept in memory)
-    [['edited.bin', (d, n) => Buffer.concat([editInPlace(d, 100 * n), randomBytes(n, 9_999)])], ['moved.bin', swapHalves], ['rewritten.bin', (_, n) => randomBytes(900 + n, 10 << 20)]],
-    // forward on top of a version made backward, and on top of one made from a spooled delta
-    [['edited.bin', (d, n) => editInPlace(d, 100 * n)], ['moved.bin', (d, n) => Buffer.concat([d, randomBytes(n, 5_000)])], ['rewritten.bin', (d, n) => editInPlace(d, 100 * n)]],
+    // forward; backward; rewritten (a 10 MiB literal delta, more than is kept in memory); 12 MiB
+    // appended (a forward delta, spooled)
+    [['edited.bin', (d, n) => Buffer.concat([editInPlace(d, 100 * n), randomBytes(n, 9_999)])], ['moved.bin', swapHalves], ['rewritten.bin', (_, n) => randomBytes(900 + n, 10 << 20)],
+      ['replaced.bin', (d, n) => Buffer.concat([d, randomBytes(800 + n, 12 << 20)])]],
+    // forward on top of a version made backward, and on top of one made from a spooled delta; a
+    // delta with no copy at all (the version before it, and its spooled delta, are never read)
+    [['edited.bin', (d, n) => editInPlace(d, 100 * n)], ['moved.bin', (d, n) => Buffer.concat([d, randomBytes(n, 5_000)])], ['rewritten.bin', (d, n) => editInPlace(d, 100 * n)],
+      ['replaced.bin', (_, n) => randomBytes(800 + n, 256 << 10)]],
     // backward on top of versions made forward
-    [['edited.bin', swapHalves], ['moved.bin', (d, n) => editInPlace(d, 100 * n)], ['rewritten.bin', swapHalves]],
+    [['edited.bin', swapHalves], ['moved.bin', (d, n) => editInPlace(d, 100 * n)], ['rewritten.bin', swapHalves], ['replaced.bin', (d, n) => editInPlace(d, 100 * n)]],
   ];
   for (const [n, step] of steps.entries()) {
     mtime += 86_400;
@@ -366,12 +371,20 @@ test('patched files restore as duplicity restores them at every time: deltas tha
   }
   const times = chain.setTimes();
   assert.equal(times.length, 4, chain.files().join('\n'));
+  // the versions and deltas kept on disk while a file is patched are all removed
+  const tempdir = fresh('restore-tempdir');
+  mkdirSync(tempdir);
+  const restore = async (...args: string[]) => {
+    const restored = await lifeboatRestore(chain, '--tempdir', tempdir, ...args);
+    assert.deepEqual(readdirSync(tempdir), [], `temporary files left by lifeboat restore ${args.join(' ')}`);
+    return restored;
+  };
   for (const [i, time] of times.entries()) {
     const theirs = await duplicityRestore(chain, '-t', time);
     assertSameTree(theirs, asRestored(states[i]), `duplicity restore -t ${time}`);
-    assertSameTree(await lifeboatRestore(chain, '-t', time), theirs, `lifeboat restore -t ${time} vs duplicity's`);
+    assertSameTree(await restore('-t', time), theirs, `lifeboat restore -t ${time} vs duplicity's`);
   }
-  assertSameTree(await lifeboatRestore(chain, '-r', 'moved.bin'), await describeTree(join(src, 'moved.bin')), 'lifeboat restore -r moved.bin');
+  assertSameTree(await restore('-r', 'moved.bin'), await describeTree(join(src, 'moved.bin')), 'lifeboat restore -r moved.bin');
 });
 
 test('duplicity accepts an empty incremental written by Lifeboat', async (t) => {
