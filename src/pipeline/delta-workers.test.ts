@@ -56,6 +56,8 @@ test('a file cut into segments on two workers: rdiff patches the joined delta an
   const deltaBytes = await checkAgainstRdiff(basis, newData, { workers: 2, segmentMinBytes: 1 << 20 });
   // most of the file is copied from the basis: the delta is far smaller than the file
   assert.ok(deltaBytes < newData.length / 4, `delta of ${deltaBytes} bytes`);
+  // segments of at most 512 KiB: 11 of them, more than the four that may wait unread at once
+  await checkAgainstRdiff(basis, newData, { workers: 2, segmentMinBytes: 256 << 10 });
 });
 
 test('one segment, and a file that shrank after its lstat (the later segments read nothing)', async (t) => {
