@@ -172,7 +172,8 @@ async function spoolDelta(body: AsyncIterable<Buffer>, memory: { left: number },
   try {
     for await (const chunk of body) {
       if (fd === undefined && chunk.length <= memory.left) {
-        chunks.push(chunk);
+        // copied: a chunk is a view of the volume's inflated buffer, which it would keep alive whole
+        chunks.push(Buffer.from(chunk));
         memory.left -= chunk.length;
         continue;
       }
