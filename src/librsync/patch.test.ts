@@ -68,3 +68,7 @@ test('a stream basis that ends before a copy does gives the same error as a file
   const delta = hex('72730236 45 0e 03 00');
   await assert.rejects(collect(applyPatch(streamBasisReader(chunksOf(basis, 5)), chunksOf(delta))), /copies past the end of the basis file/);
 });
+
+test('applyPatch() refuses a copy beyond 2^53, where positions are no longer exact', async () => {
+  await rejectsWith(hex('72730236 51 0020000000000001 02 45 00 02 00'), /bad copy command \(offset 900719925474099\d, length 2\) at offset 4/, 4);
+});

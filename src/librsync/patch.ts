@@ -215,7 +215,8 @@ export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8
         if (!offsetBytes || !lengthBytes) throw truncated();
         const offset = readUnsigned(offsetBytes);
         const length = readUnsigned(lengthBytes);
-        if (length === 0 || offset >= 2 ** 63 || length >= 2 ** 63) {
+        // beyond 2^53 a position is no longer exact (and a file read takes it as "where the file is")
+        if (length === 0 || offset + length > Number.MAX_SAFE_INTEGER) {
           throw new IntegrityError(`delta has a bad copy command (offset ${offset}, length ${length}) at offset ${at}`, {
             offset: at,
           });

@@ -126,7 +126,8 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
     const memory = { left: DELTA_MEMORY };
     const deltas: SpooledDelta[] = [];
     for (const diff of diffs) deltas.push(await spoolDelta(diff.body, memory, temporary));
-    let version: AsyncIterable<Buffer> = markErrors(snapshot, fromVolume);
+    const versions: AsyncIterable<Buffer>[] = [markErrors(snapshot, fromVolume)];
+    let version = versions[0];
     for (const delta of deltas) {
       let basis: BasisReader;
       if (delta.forward) {
@@ -140,14 +141,19 @@ async function* patched(snapshot: AsyncIterable<Buffer>, diffs: SetMember[], tem
       }
       const stage = applyPatch(basis, delta.bytes());
       stages.push(stage);
+      versions.push(stage);
       version = stage;
     }
     yield* version;
+    // duplicity reads every version to its end, so a damaged delta is reported even where the next
+    // delta stopped reading (or never read) the version it makes: those are read to their end here,
+    // the latest first, since reading one may read more of the one before
+    for (let k = versions.length - 2; k >= 0; k--) for await (const _ of versions[k]) { /* checked only */ }
   } catch (err) {
     throw err instanceof IntegrityError && !fromVolume.has(err) ? inFile(err, path) : err;
   } finally {
-    // a version read only as far as its delta's last copy: its generator (and its delta's input) is
-    // closed here; one whose output was never asked for never opened its delta
+    // stopped early: a version read part of the way is closed here (its generator and its delta's
+    // input); one whose output was never asked for never opened its delta
     for (const stage of stages.reverse()) await stage.return(undefined).catch(() => undefined);
     for (const handle of handles) await handle.close().catch(() => undefined);
     for (const t of temporaries) await unlink(t).catch(() => undefined);
