@@ -1,8 +1,9 @@
 // A signature's two sums of every block (specs §7.1), in WebAssembly SIMD; a delta uses them too, for
 // the windows it checks several at a time (delta.ts). MD4: a signature hashes every block of a file
 // on its own, so the blocks are independent streams and four of them go
-// through the 32-bit lanes of one vector at once, twice the bytes per second of md4PairInto
-// (md4.ts) with the copy into the module's memory included (bench/README.md). The rollsum: 16 bytes a
+// through the 32-bit lanes of one vector at once; two such groups interleaved (md4x8) give three
+// times the bytes per second of md4PairInto (md4.ts), the copy into the module's memory included
+// (bench/README.md). The rollsum: 16 bytes a
 // step, in 16-bit and 32-bit lanes (rollsum.ts has the definition). The module is generated here as
 // bytecode, the 48 MD4 steps unrolled (RFC 1320 §3.4), so there is no build step and no binary in the
 // repository. Blocks must be a multiple of 64 bytes (duplicity's are multiples of 512): MD4's padding
