@@ -95,6 +95,14 @@ test('a chain of deltas that copy forward streams through with no temporary file
   assert.ok(reversed.data.equals(v3));
 });
 
+test('a big delta that copies back is kept only up to its first copy back: the rest is read from its volume as it is applied', async () => {
+  // a copy back near its start, then 12 MiB of new data (more than is kept in memory)
+  const next = Buffer.concat([v0.subarray(600_000, 700_000), v0.subarray(0, 100_000), randomBytes(8, 12 << 20)]);
+  const restored = await replay(v0, [await delta(v0, next)], readWatching);
+  assert.ok(restored.data.equals(next));
+  assert.equal(restored.mostTemporaries, 1, 'only the version the delta reads went to a temporary file');
+});
+
 test('damage in a delta is reported even where the next delta no longer reads the version it makes', async () => {
   const d1 = await delta(v0, v1);
   const damaged: [string, Buffer, RegExp][] = [

@@ -170,36 +170,67 @@ async function* markErrors(source: AsyncIterable<Buffer>, errors: WeakSet<object
   }
 }
 
-/** Reads a delta into memory while `memory` lasts, else into a temporary file, and checks its copies. */
+/**
+ * Reads a delta, keeping what it reads in memory while `memory` lasts, else in a temporary file, and
+ * checks its copies as it goes. A delta that copies forward is kept whole. One that does not is kept
+ * only up to where that shows (a copy back, or damage): its version is written to a temporary file
+ * anyway, and the rest of it is read from its volume when it is applied.
+ */
 async function spoolDelta(body: AsyncIterable<Buffer>, memory: { left: number }, temporary: () => string): Promise<SpooledDelta> {
+  const source = body[Symbol.asyncIterator]();
   const chunks: Buffer[] = [];
   let fd: number | undefined;
   let spoolPath: string | undefined;
-  try {
-    for await (const chunk of body) {
-      if (fd === undefined && chunk.length <= memory.left) {
-        // copied: a chunk is a view of the volume's inflated buffer, which it would keep alive whole
-        chunks.push(Buffer.from(chunk));
-        memory.left -= chunk.length;
-        continue;
-      }
-      if (fd === undefined) {
-        spoolPath = temporary();
-        fd = openSync(spoolPath, 'wx', 0o600);
-        for (const held of chunks) writeAll(fd, held);
-        memory.left += chunks.reduce((sum, c) => sum + c.length, 0);
-        chunks.length = 0;
-      }
-      writeAll(fd, chunk);
+  const keep = (chunk: Buffer) => {
+    if (fd === undefined && chunk.length <= memory.left) {
+      // copied: a chunk is a view of the volume's inflated buffer, which it would keep alive whole
+      chunks.push(Buffer.from(chunk));
+      memory.left -= chunk.length;
+      return;
     }
+    if (fd === undefined) {
+      spoolPath = temporary();
+      fd = openSync(spoolPath, 'wx', 0o600);
+      for (const held of chunks) writeAll(fd, held);
+      memory.left += chunks.reduce((sum, c) => sum + c.length, 0);
+      chunks.length = 0;
+    }
+    writeAll(fd, chunk);
+  };
+  // what the check reads is kept; when it stops early, the delta's stream stays open for the rest
+  const kept: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        const next = await source.next();
+        if (!next.done) keep(next.value);
+        return next;
+      },
+      return: async () => ({ done: true, value: undefined }),
+    }),
+  };
+  let forward: boolean;
+  try {
+    forward = await copiesMoveForward(kept);
+    // anything after the END command is kept too, as it was read before
+    if (forward) for await (const _ of kept) { /* kept */ }
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  // lazy: the file is opened only when the delta is read (a stage whose output is never asked for never reads it)
-  const bytes = spoolPath === undefined
-    ? async function* (): AsyncGenerator<Uint8Array> { yield* chunks; }
-    : async function* (): AsyncGenerator<Uint8Array> { yield* createReadStream(spoolPath!, { highWaterMark: 1 << 18 }) as AsyncIterable<Buffer>; };
-  return { bytes, forward: await copiesMoveForward(bytes()) };
+  // lazy: nothing is opened or read until the delta is applied (a stage whose output is never asked for never reads it)
+  const head = async function* (): AsyncGenerator<Uint8Array> {
+    if (spoolPath === undefined) yield* chunks;
+    else yield* createReadStream(spoolPath, { highWaterMark: 1 << 18 }) as AsyncIterable<Buffer>;
+  };
+  if (forward) return { bytes: head, forward };
+  const bytes = async function* (): AsyncGenerator<Uint8Array> {
+    try {
+      yield* head();
+      for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+    } finally {
+      await source.return?.();
+    }
+  };
+  return { bytes, forward };
 }
 
 function writeAll(fd: number, chunk: Uint8Array): void {

@@ -67,8 +67,8 @@ Options:
   --archive-dir DIR          where manifests and signatures are cached (default ~/.cache/duplicity)
   --name NAME                the cache's name under the archive dir (default: MD5 of the URL)
   --allow-source-mismatch    continue a chain made from another host or source path
-  --tempdir DIR              where volumes are built before upload; a restore keeps the
-                             versions of a patched file there that its delta reads out of order
+  --tempdir DIR              where volumes are built before upload; a restore keeps there
+                             what a patched file's deltas read out of order, and deltas over 8 MiB
   --dry-run                  do everything but write to the target or restore directory
   --no-print-statistics      no statistics block after a backup
   --progress                 a progress line on stderr during a backup (only on a terminal)
