@@ -222,6 +222,8 @@ async function spoolDelta(body: AsyncIterable<Buffer>, memory: { left: number },
     else yield* createReadStream(spoolPath, { highWaterMark: 1 << 18 }) as AsyncIterable<Buffer>;
   };
   if (forward) return { bytes: head, forward };
+  // read once, by its one stage; applyPatch stops at END, and anything after it (duplicity writes
+  // nothing there) is left to the set reader, which skips it
   const bytes = async function* (): AsyncGenerator<Uint8Array> {
     try {
       yield* head();
