@@ -120,6 +120,54 @@ export function streamBasisReader(source: AsyncIterable<Uint8Array>): BasisReade
   };
 }
 
+/** One command of a delta; a literal's bytes follow it in the input. */
+type Command = { op: 'end' } | { op: 'literal'; length: number } | { op: 'copy'; offset: number; length: number };
+
+/** The delta's magic number; an IntegrityError when it is missing or wrong. */
+async function readMagic(input: DeltaInput): Promise<void> {
+  const magic = await input.readExact(4);
+  if (!magic) throw truncated(input);
+  const m = readUnsigned(magic);
+  if (m !== DELTA_MAGIC) {
+    throw new IntegrityError(`not a librsync delta: bad magic 0x${m.toString(16).padStart(8, '0')} at offset 0`, { offset: 0 });
+  }
+}
+
+function truncated(input: DeltaInput): IntegrityError {
+  return new IntegrityError(`delta is truncated at offset ${input.offset}: it ends before its END command`, { offset: input.offset });
+}
+
+/** The next command (specs §7.4); an IntegrityError naming its offset when it is malformed. */
+async function readCommand(input: DeltaInput): Promise<Command> {
+  const at = input.offset;
+  const opByte = await input.readExact(1);
+  if (!opByte) throw truncated(input);
+  const op = opByte[0];
+  if (op === OP_END) return { op: 'end' };
+  if (op < OP_LITERAL_N1) return { op: 'literal', length: op };
+  if (op < OP_COPY_N1_N1) {
+    const operand = await input.readExact(widths[op - OP_LITERAL_N1]);
+    if (!operand) throw truncated(input);
+    const length = readUnsigned(operand);
+    if (length === 0) throw new IntegrityError(`delta has a zero-length literal at offset ${at}`, { offset: at });
+    return { op: 'literal', length };
+  }
+  if (op <= OP_COPY_N1_N1 + 15) {
+    const code = op - OP_COPY_N1_N1;
+    const offsetBytes = await input.readExact(widths[code >> 2]);
+    const lengthBytes = offsetBytes && await input.readExact(widths[code & 3]);
+    if (!offsetBytes || !lengthBytes) throw truncated(input);
+    const offset = readUnsigned(offsetBytes);
+    const length = readUnsigned(lengthBytes);
+    // beyond 2^53 a position is no longer exact (and a file read takes it as "where the file is")
+    if (length === 0 || offset + length > Number.MAX_SAFE_INTEGER) {
+      throw new IntegrityError(`delta has a bad copy command (offset ${offset}, length ${length}) at offset ${at}`, { offset: at });
+    }
+    return { op: 'copy', offset, length };
+  }
+  throw new IntegrityError(`delta has a bogus command byte 0x${op.toString(16)} at offset ${at}`, { offset: at });
+}
+
 /**
  * Whether every copy of `delta` reads the basis at or after the end of the copy before it, so the
  * basis can be read as a stream (streamBasisReader). False for a malformed delta: applyPatch reports it.
@@ -127,39 +175,24 @@ export function streamBasisReader(source: AsyncIterable<Uint8Array>): BasisReade
 export async function copiesMoveForward(delta: AsyncIterable<Uint8Array>): Promise<boolean> {
   const input = new DeltaInput(delta);
   try {
-    const magic = await input.readExact(4);
-    if (!magic || readUnsigned(magic) !== DELTA_MAGIC) return false;
-    let end = 0;
-    for (;;) {
-      const opByte = await input.readExact(1);
-      if (!opByte) return false;
-      const op = opByte[0];
-      if (op === OP_END) return true;
-      let literal: number;
-      if (op < OP_LITERAL_N1) {
-        literal = op;
-      } else if (op < OP_COPY_N1_N1) {
-        const operand = await input.readExact(widths[op - OP_LITERAL_N1]);
-        if (!operand) return false;
-        literal = readUnsigned(operand);
-      } else if (op <= OP_COPY_N1_N1 + 15) {
-        const code = op - OP_COPY_N1_N1;
-        const offsetBytes = await input.readExact(widths[code >> 2]);
-        const lengthBytes = offsetBytes && await input.readExact(widths[code & 3]);
-        if (!offsetBytes || !lengthBytes) return false;
-        const offset = readUnsigned(offsetBytes);
-        if (offset < end) return false;
-        end = offset + readUnsigned(lengthBytes);
+    await readMagic(input);
+    for (let end = 0; ;) {
+      const command = await readCommand(input);
+      if (command.op === 'end') return true;
+      if (command.op === 'copy') {
+        if (command.offset < end) return false;
+        end = command.offset + command.length;
         continue;
-      } else {
-        return false;
       }
-      for (let left = literal; left > 0;) {
+      for (let left = command.length; left > 0;) {
         const data = await input.readSome(left);
         if (!data) return false;
         left -= data.length;
       }
     }
+  } catch (err) {
+    if (err instanceof IntegrityError) return false;
+    throw err;
   } finally {
     await input.close();
   }
@@ -168,10 +201,6 @@ export async function copiesMoveForward(delta: AsyncIterable<Uint8Array>): Promi
 /** Streams the file that `delta` makes from `basis`. */
 export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const input = new DeltaInput(delta);
-  const truncated = () =>
-    new IntegrityError(`delta is truncated at offset ${input.offset}: it ends before its END command`, {
-      offset: input.offset,
-    });
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const add = (data: Uint8Array) => {
@@ -186,41 +215,13 @@ export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8
   };
 
   try {
-    const magic = await input.readExact(4);
-    if (!magic) throw truncated();
-    const m = readUnsigned(magic);
-    if (m !== DELTA_MAGIC) {
-      throw new IntegrityError(`not a librsync delta: bad magic 0x${m.toString(16).padStart(8, '0')} at offset 0`, {
-        offset: 0,
-      });
-    }
+    await readMagic(input);
     for (;;) {
       const at = input.offset;
-      const opByte = await input.readExact(1);
-      if (!opByte) throw truncated();
-      const op = opByte[0];
-      if (op === OP_END) break;
-      let literal: number;
-      if (op < OP_LITERAL_N1) {
-        literal = op;
-      } else if (op < OP_COPY_N1_N1) {
-        const operand = await input.readExact(widths[op - OP_LITERAL_N1]);
-        if (!operand) throw truncated();
-        literal = readUnsigned(operand);
-        if (literal === 0) throw new IntegrityError(`delta has a zero-length literal at offset ${at}`, { offset: at });
-      } else if (op <= OP_COPY_N1_N1 + 15) {
-        const code = op - OP_COPY_N1_N1;
-        const offsetBytes = await input.readExact(widths[code >> 2]);
-        const lengthBytes = offsetBytes && await input.readExact(widths[code & 3]);
-        if (!offsetBytes || !lengthBytes) throw truncated();
-        const offset = readUnsigned(offsetBytes);
-        const length = readUnsigned(lengthBytes);
-        // beyond 2^53 a position is no longer exact (and a file read takes it as "where the file is")
-        if (length === 0 || offset + length > Number.MAX_SAFE_INTEGER) {
-          throw new IntegrityError(`delta has a bad copy command (offset ${offset}, length ${length}) at offset ${at}`, {
-            offset: at,
-          });
-        }
+      const command = await readCommand(input);
+      if (command.op === 'end') break;
+      if (command.op === 'copy') {
+        const { offset, length } = command;
         for (let done = 0; done < length;) {
           const data = await basis(offset + done, Math.min(COPY_PIECE, length - done));
           if (data.length === 0) {
@@ -240,12 +241,10 @@ export async function* applyPatch(basis: BasisReader, delta: AsyncIterable<Uint8
           }
         }
         continue;
-      } else {
-        throw new IntegrityError(`delta has a bogus command byte 0x${op.toString(16)} at offset ${at}`, { offset: at });
       }
-      for (let left = literal; left > 0;) {
+      for (let left = command.length; left > 0;) {
         const data = await input.readSome(left);
-        if (!data) throw truncated();
+        if (!data) throw truncated(input);
         add(data);
         left -= data.length;
         if (pendingBytes >= OUTPUT_CHUNK) yield drain();

@@ -104,10 +104,11 @@ interface SpooledDelta {
 }
 
 /**
- * The snapshot with each delta applied. Every delta is read first: they come from the other sets'
- * streams, which are at this object already. A version whose next delta only copies forward is read
- * as it streams (the snapshot straight out of its volume, or the output of the delta before); any
- * other version is written to a temporary file first, so the delta can read it in any order. Most
+ * The snapshot with each delta applied. Every delta is read first, as far as it takes to tell
+ * whether it only copies forward (spoolDelta): they come from the other sets' streams, which are at
+ * this object already. A version whose next delta only copies forward is read as it streams (the
+ * snapshot straight out of its volume, or the output of the delta before); any other version is
+ * written to a temporary file first, so the delta can read it in any order. Most
  * deltas of files edited in place, appended to, or with rows inserted and deleted copy forward, and
  * their restore then writes no temporary copy of the file (bench/README.md).
  */
