@@ -8,6 +8,7 @@ import { randomText, mutate } from '../../test/support/random.js';
 import { requireProgram } from '../../test/support/programs.js';
 import { indexSignature } from '../librsync/delta.js';
 import { parseSignatureBytes } from '../librsync/signature.js';
+import { PIECE_SIZE } from '../duplicity/difftar.js';
 import { DeltaWorkers } from './delta-workers.js';
 
 /** an rdiff signature file, parsed and indexed into shared memory as the backup does for big files */
@@ -29,8 +30,11 @@ async function checkAgainstRdiff(basis: Buffer, newData: Buffer, options: { work
     try {
       const job = workers.diff(fd, options.sizeHint ?? newData.length, 2048, sharedIndex(at('basis.sig')));
       const parts: Buffer[] = [];
-      for await (const part of job.payload) parts.push(Buffer.from(part));
+      // kept as given, not copied: a part that were a view of a worker's ring would be overwritten
+      for await (const part of job.payload) parts.push(part);
       const { contentBytes, signature } = await job.result;
+      // in pieces of a difftar member's size, which the difftar passes on without copying them again
+      assert.ok(parts.slice(0, -1).every((part) => part.length === PIECE_SIZE), `parts of ${[...new Set(parts.map((p) => p.length))].join(', ')} bytes`);
       writeFileSync(at('delta'), Buffer.concat(parts));
       assert.equal(contentBytes, newData.length);
       // the joined segment signatures are librsync's signature of the whole file, byte for byte

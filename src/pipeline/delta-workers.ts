@@ -17,6 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SignatureIndex } from '../librsync/delta.js';
+import { PIECE_SIZE } from '../duplicity/difftar.js';
 
 export type WorkerRequest =
   | DiffRequest
@@ -58,7 +59,6 @@ interface Segment {
   request: Omit<DiffRequest, 'ring'>;
   /** given when the segment reaches a worker */
   ring?: SharedArrayBuffer;
-  view?: Uint8Array;
   worker?: Worker;
   onReply(reply: WorkerReply): void;
 }
@@ -122,17 +122,39 @@ export class DeltaWorkers {
       let contentBytes = 0;
       const signatures: Buffer[] = [];
       let finished = 0;
+      // The delta is copied out of the rings once, into pieces of a difftar member's size, which the
+      // difftar passes on as they are: copying each ring range, then joining the copies into pieces,
+      // made twice the garbage, and the main thread's peak memory was mostly garbage.
+      let piece = Buffer.allocUnsafe(PIECE_SIZE);
+      let fill = 0;
       try {
         for (let i = 0; i < segments.length; i++) {
           const { start, end, job } = segments[i];
-          yield* job.payload;
+          for await (const range of job.payload) {
+            for (let p = 0; p < range.length;) {
+              const n = Math.min(range.length - p, PIECE_SIZE - fill);
+              range.copy(piece, fill, p, p + n);
+              fill += n;
+              p += n;
+              if (fill === PIECE_SIZE) {
+                yield piece;
+                piece = Buffer.allocUnsafe(PIECE_SIZE);
+                fill = 0;
+              }
+            }
+          }
           const part = await job.result;
           finished = i + 1;
           contentBytes += part.contentBytes;
           signatures.push(part.signature);
           if (end !== undefined && part.contentBytes < end - start) {
             // the file shrank while it was read: it ends here; the later segments are read and dropped
-            yield OP_END;
+            if (fill === PIECE_SIZE) {
+              yield piece;
+              piece = Buffer.allocUnsafe(PIECE_SIZE);
+              fill = 0;
+            }
+            piece[fill++] = OP_END[0];
             for (const later of segments.slice(i + 1)) {
               for await (const _ of later.job.payload) { /* dropped */ }
               await later.job.result;
@@ -141,6 +163,7 @@ export class DeltaWorkers {
             break;
           }
         }
+        if (fill > 0) yield piece.subarray(0, fill);
         settle({ contentBytes, signature: signatures.length === 1 ? signatures[0] : Buffer.concat(signatures) });
       } finally {
         // stopped early (an error, a return): the segments still running would wait for ever for their reader
@@ -210,15 +233,15 @@ export class DeltaWorkers {
     };
     this.#queue.push(segment);
     this.#pump();
+    // views of the ring, each valid until the next one is asked for: only then is its part of the ring
+    // given back to the worker (diff() copies them out)
     const payload = (async function* (): AsyncGenerator<Buffer> {
       try {
         for (;;) {
           const range = chunks.shift();
           if (range) {
-            // copied out only when the reader wants it: the copy dies young, and that part of the ring is free again
-            const chunk = Buffer.from(segment.view!.subarray(range.offset, range.offset + range.length));
-            segment.worker!.postMessage({ type: 'taken', job: request.job, bytes: chunk.length } satisfies WorkerRequest);
-            yield chunk;
+            yield Buffer.from(segment.ring!, range.offset, range.length);
+            segment.worker!.postMessage({ type: 'taken', job: request.job, bytes: range.length } satisfies WorkerRequest);
             continue;
           }
           if (failure) throw failure;
@@ -249,7 +272,6 @@ export class DeltaWorkers {
       if (!worker) return;
       const segment = this.#queue.shift()!;
       segment.ring = this.#freeRings.pop() ?? new SharedArrayBuffer(RING_BYTES);
-      segment.view = new Uint8Array(segment.ring);
       segment.worker = worker;
       this.#unread++;
       this.#current.set(worker, segment);

@@ -53,6 +53,8 @@ const LEFTOVER_AGE_MS = 10 * 60 * 1000;
 export class StateIndexWriter {
   readonly #path: string;
   #fd: number | undefined;
+  /** the blocks handed to gzip, written out in order; the caller waits only when two are in flight */
+  #writing: Promise<void> = Promise.resolve();
   /** records are encoded in place here; gzipped and written out when it is full */
   #block = Buffer.allocUnsafe(BLOCK);
   #view = new DataView(this.#block.buffer, this.#block.byteOffset, this.#block.length);
@@ -73,7 +75,11 @@ export class StateIndexWriter {
     if (this.#unusable) return undefined;
     if (record) {
       const flushed = this.#room(record.length);
-      record.bytes.copy(this.#block, this.#used, record.at, record.at + record.length);
+      // byte by byte, as copyIn does: for 18,000 records of about 110 bytes, 10-13 ms against Buffer#copy's
+      // 23-28 ms in a fresh process (a no-change backup copies every record)
+      const block = this.#block;
+      const bytes = record.bytes;
+      for (let i = 0, to = this.#used, from = record.at; i < record.length; i++) block[to + i] = bytes[from + i];
       this.#used += record.length;
       return flushed;
     }
@@ -111,14 +117,25 @@ export class StateIndexWriter {
     return bytes;
   }
 
-  /** Gzips the block filled so far and writes it out (the caller starts a new block). */
-  async #flush(): Promise<void> {
-    if (this.#used === 0) return;
-    const raw = this.#block.subarray(0, this.#used);
+  /**
+   * Starts gzipping the block filled so far (the caller starts a new block) and returns when the block
+   * before it is written: the walk goes on filling the next block meanwhile, where it used to wait
+   * for each gzip.
+   */
+  #flush(): Promise<void> {
+    const before = this.#writing;
+    if (this.#used === 0) return before;
+    const gzipped = gzip(this.#block.subarray(0, this.#used), { level: 1 });
     this.#used = 0;
-    const block = await gzip(raw, { level: 1 });
-    this.#fd ??= openSync(this.#path, 'wx', 0o600);
-    for (let done = 0; done < block.length;) done += writeSync(this.#fd, block, done);
+    this.#writing = (async () => {
+      const block = await gzipped;
+      await before;
+      this.#fd ??= openSync(this.#path, 'wx', 0o600);
+      for (let done = 0; done < block.length;) done += writeSync(this.#fd, block, done);
+    })();
+    // awaited later (by the next flush, install or discard): not an unhandled rejection meanwhile
+    this.#writing.catch(() => undefined);
+    return before;
   }
 
   /**
@@ -132,6 +149,7 @@ export class StateIndexWriter {
       return;
     }
     await this.#flush();
+    await this.#writing;
     const temporary = join(cacheDir, `.lifeboat-part-${randomBytes(6).toString('hex')}.${STATE_INDEX_NAME}`);
     const fd = openSync(temporary, 'wx', 0o600);
     try {
@@ -155,6 +173,7 @@ export class StateIndexWriter {
   }
 
   async discard(): Promise<void> {
+    await this.#writing.catch(() => undefined);
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
     await unlink(this.#path).catch(() => undefined);

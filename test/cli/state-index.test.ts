@@ -175,3 +175,31 @@ test('a part an earlier run left behind (killed before its rename) is removed by
   assert.equal(existsSync(other), true);
   assert.deepStrictEqual(await indexState(cache), await chainState(cache));
 });
+
+test('an index of many blocks (gzipped while the next fills) reads back in order, records copied from an older index included', async () => {
+  const cache = mkdtempSync(join(dir, 'blocks-'));
+  const key = { signatures: [{ name: 'duplicity-full-signatures.20260101T000000Z.sigtar.gz', size: 1 }] };
+  const entryAt = (i: number) => ({
+    index: [Buffer.from(`d${String(i % 97).padStart(3, '0')}`), Buffer.from(`file-${String(i).padStart(6, '0')}-${'x'.repeat(i % 150)}`)],
+    type: 'reg' as const, permissions: 0o644, uid: i % 7, gid: 0, uname: i % 2 ? 'root' : '', gname: 'root', mtime: 1_700_000_000 + i, size: i * 3,
+  });
+  const count = 20_000; // several 256 KiB blocks
+  const first = new StateIndexWriter(dir);
+  for (let i = 0; i < count; i++) await first.add(entryAt(i), i % 5 ? 'signature' : 'snapshot');
+  await first.install(cache, key);
+  // a second index made of the first one's records, as a no-change backup writes it
+  const second = new StateIndexWriter(dir);
+  let n = 0;
+  for await (const object of (await openStateIndex(cache, key))!) {
+    assert.deepEqual(object.entry, entryAt(n));
+    await second.add(object.entry, object.kind, object.record);
+    n++;
+  }
+  assert.equal(n, count);
+  await second.install(cache, key);
+  const back: string[] = [];
+  for await (const object of (await openStateIndex(cache, key))!) back.push(`${object.kind} ${Buffer.concat(object.entry.index).toString()} ${object.entry.mtime}`);
+  assert.equal(back.length, count);
+  assert.deepEqual(back.slice(0, 3), [0, 1, 2].map((i) => `${i % 5 ? 'signature' : 'snapshot'} ${Buffer.concat(entryAt(i).index).toString()} ${1_700_000_000 + i}`));
+  assert.equal(back[count - 1], `signature ${Buffer.concat(entryAt(count - 1).index).toString()} ${1_700_000_000 + count - 1}`);
+});
