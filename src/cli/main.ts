@@ -135,5 +135,14 @@ function isDebugRequest(arg: string, next: string | undefined): boolean {
 }
 
 function defaultIo(): MainIo {
+  // A reader that goes away (`lifeboat ... | head -1`) must not crash a backup with a stack trace:
+  // what would have been printed is dropped, and the command runs to its end and its exit status.
+  let told = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || told) return;
+    told = true;
+    process.stderr.write(`lifeboat: cannot write to the standard output (${err.code ?? err.message}); the rest of it is dropped\n`);
+  });
+  process.stderr.on('error', () => undefined);
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 }
