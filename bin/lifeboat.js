@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The one place that sets the process's exit status; everything else returns it.
 let main;
 try {

@@ -99,23 +99,25 @@ const STORED_BLOCK_BYTES = 65535;
 /**
  * `data` as stored deflate blocks (not final), as zlib writes them at level 0: written here, because
  * a zlib stream per run cost the main thread its set-up and a round trip to the pool. Every piece
- * before ends byte-aligned (a sync flush or stored blocks), where a stored block may start.
+ * before ends byte-aligned (a sync flush or stored blocks), where a stored block may start. The parts
+ * are 5-byte block headers and views of `data`, not a copy: incompressible data is most of what a
+ * backup of media or archives stores, and each copy was a MiB of garbage per MiB.
  */
-export function storedBlocks(data: Uint8Array): Buffer {
+export function storedBlocks(data: Uint8Array): Buffer[] {
   const count = Math.max(1, Math.ceil(data.length / STORED_BLOCK_BYTES));
-  const out = Buffer.allocUnsafe(data.length + 5 * count);
-  let o = 0;
+  const headers = Buffer.allocUnsafe(5 * count);
+  const parts: Buffer[] = [];
   for (let p = 0, i = 0; i < count; i++) {
     const n = Math.min(STORED_BLOCK_BYTES, data.length - p);
     // BFINAL 0, BTYPE 00, the rest of the byte padding; then LEN and its complement NLEN
-    out[o] = 0;
-    out.writeUInt16LE(n, o + 1);
-    out.writeUInt16LE(~n & 0xffff, o + 3);
-    out.set(data.subarray(p, p + n), o + 5);
-    o += 5 + n;
+    const header = headers.subarray(5 * i, 5 * i + 5);
+    header[0] = 0;
+    header.writeUInt16LE(n, 1);
+    header.writeUInt16LE(~n & 0xffff, 3);
+    parts.push(header, Buffer.from(data.buffer, data.byteOffset + p, n));
     p += n;
   }
-  return out;
+  return parts;
 }
 
 /** the last `n` bytes of `before` followed by `data` (fewer when there are not that many) */
@@ -136,11 +138,12 @@ export interface ParallelGzipOptions {
 
 /**
  * Push input with write(); the compressed bytes come out, in order, through `sink` (awaited before the
- * next piece is sent). At most `parallel` blocks are being deflated and one is being gathered, so memory
- * stays at a few MiB.
+ * next parts are sent). The parts may be views of an input block, which is reused once the sink has
+ * settled: the sink must be done with them by then. At most `parallel` blocks are being deflated and
+ * one is being gathered, so memory stays at a few MiB.
  */
 export class ParallelGzip {
-  readonly #sink: (chunk: Buffer) => Promise<void>;
+  readonly #sink: (parts: Buffer[]) => Promise<void>;
   readonly #level: number;
   readonly #parallel: number;
   readonly #blockBytes: number;
@@ -157,7 +160,7 @@ export class ParallelGzip {
   #queuedInput = 0;
   #started = false;
 
-  constructor(sink: (chunk: Buffer) => Promise<void>, options: ParallelGzipOptions) {
+  constructor(sink: (parts: Buffer[]) => Promise<void>, options: ParallelGzipOptions) {
     this.#sink = sink;
     this.#level = options.level;
     this.#parallel = Math.max(1, options.parallel ?? 2);
@@ -192,12 +195,12 @@ export class ParallelGzip {
   /** Flushes, then ends the deflate stream and writes the gzip trailer. */
   async end(): Promise<void> {
     await this.flush();
-    if (!this.#started) { this.#started = true; await this.#sink(HEADER); }
+    if (!this.#started) { this.#started = true; await this.#sink([HEADER]); }
     const last = await deflatePiece(Buffer.alloc(0), this.#level, undefined, true);
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(this.#crc >>> 0, 0);
     trailer.writeUInt32LE(this.#inputBytes % 0x100000000, 4);
-    await this.#sink(Buffer.concat([last, trailer]));
+    await this.#sink([last, trailer]);
   }
 
   async #startBlock(): Promise<void> {
@@ -216,7 +219,7 @@ export class ParallelGzip {
       const pieces: Buffer[] = [];
       for (const run of runs) {
         if (run.level === 0) {
-          pieces.push(storedBlocks(block.subarray(run.start, run.end)));
+          pieces.push(...storedBlocks(block.subarray(run.start, run.end)));
           continue;
         }
         const primer = run.start === 0 ? dictionary : tailOf(dictionary, block.subarray(0, run.start), DICTIONARY_BYTES);
@@ -235,8 +238,9 @@ export class ParallelGzip {
     const job = this.#jobs.shift()!;
     const pieces = await job.output;
     this.#queuedInput -= job.length;
-    this.#free.push(job.input);
     if (!this.#started) { this.#started = true; pieces.unshift(HEADER); }
-    await this.#sink(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+    await this.#sink(pieces);
+    // only now: the stored pieces were views of it
+    this.#free.push(job.input);
   }
 }
