@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -115,6 +115,43 @@ test('a reader that stops early cancels the segments still running; the workers 
       closeSync(fd);
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker that dies mid-file fails that file in one line; the next file gets a new worker', { timeout: 60_000 }, async (t) => {
+  if (!requireProgram(t, 'rdiff')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-delta-workers-'));
+  const marker = join(dir, 'die-once');
+  process.env.LIFEBOAT_TEST_DIE_ONCE = marker;
+  const workers = new DeltaWorkers(1, 1 << 20, new URL('../../test/support/dying-delta-worker.js', import.meta.url));
+  try {
+    const basis = randomText(12, 4 << 20);
+    writeFileSync(join(dir, 'basis'), basis);
+    execFileSync('rdiff', [...RDIFF_SIGNATURE, join(dir, 'basis'), join(dir, 'basis.sig')]);
+    const signature = sharedIndex(join(dir, 'basis.sig'));
+    writeFileSync(join(dir, 'new'), mutate(13, basis, 5));
+    const fd = openSync(join(dir, 'new'), 'r');
+    try {
+      writeFileSync(marker, '');
+      // three segments on one worker, which dies on the first: the reader gets the error, not a hang
+      const doomed = workers.diff(fd, 4 << 20, 2048, signature);
+      await assert.rejects(async () => { for await (const _ of doomed.payload) { /* read */ } }, /^Error: delta worker: stopped \(exit code 3\)$/);
+      assert.equal(existsSync(marker), false, 'the worker did not die');
+      // the same file again: a new worker, a whole delta
+      const job = workers.diff(fd, 4 << 20, 2048, signature);
+      const parts: Buffer[] = [];
+      for await (const part of job.payload) parts.push(part);
+      await job.result;
+      writeFileSync(join(dir, 'delta'), Buffer.concat(parts));
+      execFileSync('rdiff', ['patch', join(dir, 'basis'), join(dir, 'delta'), join(dir, 'patched')]);
+      assert.ok(readFileSync(join(dir, 'patched')).equals(readFileSync(join(dir, 'new'))));
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    await workers.close();
+    delete process.env.LIFEBOAT_TEST_DIE_ONCE;
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -80,6 +80,7 @@ export function defaultDeltaWorkers(): number {
 export class DeltaWorkers {
   readonly #size: number;
   readonly #segmentMinBytes: number;
+  readonly #script: URL;
   #workers: Worker[] = [];
   /** rings no segment uses any more: a ring is reused once its worker and its reader are both done with it */
   #freeRings: SharedArrayBuffer[] = [];
@@ -93,10 +94,11 @@ export class DeltaWorkers {
   #closed = false;
   #nextJob = 1;
 
-  /** `segmentMinBytes` is for tests, to cut small files */
-  constructor(size: number, segmentMinBytes = SEGMENT_MIN_BYTES) {
+  /** `segmentMinBytes` and `script` are for tests: to cut small files, and to run a worker that dies */
+  constructor(size: number, segmentMinBytes = SEGMENT_MIN_BYTES, script = new URL('./delta-worker.js', import.meta.url)) {
     this.#size = Math.max(1, size);
     this.#segmentMinBytes = segmentMinBytes;
+    this.#script = script;
     this.#maxAhead = 2 * this.#size;
   }
 
@@ -283,7 +285,7 @@ export class DeltaWorkers {
     const idle = this.#idle.pop();
     if (idle) return idle;
     if (this.#workers.length >= this.#size || this.#closed) return undefined;
-    const worker = new Worker(new URL('./delta-worker.js', import.meta.url));
+    const worker = new Worker(this.#script);
     this.#workers.push(worker);
     worker.on('message', (reply: WorkerReply) => {
       const segment = this.#current.get(worker);
