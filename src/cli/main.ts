@@ -67,6 +67,32 @@ async function profileCommand(profile: string): Promise<Command> {
 export { version } from './version.js';
 
 export async function main(argv: string[], io: MainIo = defaultIo()): Promise<number> {
+  const stdout = watchStdout(io);
+  const code = await run(argv, io);
+  // an error event may follow the last write by a tick
+  await new Promise((resolve) => setImmediate(resolve));
+  return code === ExitCode.ok && stdout.failed ? ExitCode.userError : code;
+}
+
+/**
+ * A reader that goes away (`lifeboat ... | head -1`, EPIPE) must not crash a backup with a stack
+ * trace: what was left to print is dropped, and the command runs to its end and its own exit status.
+ * Any other failure to write the standard output (a full disk under `> file`) is said once on stderr,
+ * and a command that succeeded exits with userError: its output is incomplete.
+ */
+function watchStdout(io: MainIo): { failed: boolean } {
+  const state = { failed: false };
+  const stdout = io.stdout as Partial<NodeJS.EventEmitter>;
+  stdout.on?.('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || state.failed) return;
+    state.failed = true;
+    io.stderr.write(`lifeboat: cannot write to the standard output (${err.code ?? err.message}); the rest of it is lost\n`);
+  });
+  (io.stderr as Partial<NodeJS.EventEmitter>).on?.('error', () => undefined);
+  return state;
+}
+
+async function run(argv: string[], io: MainIo): Promise<number> {
   let verbosity: number = Level.notice;
   let verbosityGiven = false;
   const debugAsked = argv.some((a, i) => isDebugRequest(a, argv[i + 1]));
@@ -135,14 +161,5 @@ function isDebugRequest(arg: string, next: string | undefined): boolean {
 }
 
 function defaultIo(): MainIo {
-  // A reader that goes away (`lifeboat ... | head -1`) must not crash a backup with a stack trace:
-  // what would have been printed is dropped, and the command runs to its end and its exit status.
-  let told = false;
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || told) return;
-    told = true;
-    process.stderr.write(`lifeboat: cannot write to the standard output (${err.code ?? err.message}); the rest of it is dropped\n`);
-  });
-  process.stderr.on('error', () => undefined);
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 }

@@ -1,26 +1,48 @@
-// A reader that goes away (`lifeboat ... | head -1`) must not turn into a stack trace or a failed
-// backup: what was left to print is dropped and the command ends with its own exit status.
+// Output that cannot be written. A reader that goes away (`lifeboat ... | head -1`) must not turn into
+// a stack trace or a failed backup: what was left to print is dropped and the command ends with its
+// own exit status. Any other failure (stdout on a full disk) is said in one line, and a command that
+// otherwise succeeded exits non-zero: its output is incomplete.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { ExitCode } from '../../src/errors/exit-codes.js';
+import { profileHome } from '../support/profile-env.js';
+import { lifeboatBin } from '../support/run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'lifeboat-broken-pipe-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const lifeboat = new URL('../../../bin/lifeboat.js', import.meta.url).pathname;
+const home = profileHome('broken-pipe');
+after(() => rmSync(home.root, { recursive: true, force: true }));
+const source = join(home.root, 'src');
+mkdirSync(source);
+// enough names that a listing writes well past a pipe's 64 KiB after its reader has gone
+for (let i = 0; i < 4000; i++) writeFileSync(join(source, `file-with-a-longish-name-${String(i).padStart(5, '0')}`), '');
+const args = `--no-encryption --archive-dir ${join(home.root, 'cache')} --name pipe`;
+const target = `file://${join(home.root, 'target')}`;
+const profile = home.profile('pipe', `GPG_KEY='disabled'\nSOURCE='${source}'\nTARGET='file://${join(home.root, 'profile-target')}'\nARCH_DIR='${join(home.root, 'arch')}'\n`);
+
+function shell(command: string) {
+  return spawnSync('bash', ['-c', `set -o pipefail; ${command}`], { encoding: 'utf8', env: home.env });
+}
 
 test('output into a pipe whose reader has gone: no stack trace, the exit status of the command', () => {
-  const source = join(dir, 'src');
-  mkdirSync(source);
-  // enough names that list-current-files writes well past a pipe's 64 KiB after head has gone
-  for (let i = 0; i < 4000; i++) writeFileSync(join(source, `file-with-a-longish-name-${String(i).padStart(5, '0')}`), '');
-  const args = `--no-encryption --archive-dir ${join(dir, 'cache')} --name pipe`;
-  const target = `file://${join(dir, 'target')}`;
-  for (const command of [`duplicity full ${args} ${source} ${target}`, `duplicity list-current-files ${args} ${target}`]) {
-    const run = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${lifeboat}" ${command} | head -c 1 >/dev/null`], { encoding: 'utf8' });
+  const lifeboat = `"${process.execPath}" "${lifeboatBin}"`;
+  for (const command of [
+    `duplicity full ${args} ${source} ${target}`,
+    `duplicity list-current-files ${args} ${target}`,
+    `${profile} backup`,
+    `${profile} list`,
+    `${profile} status`,
+  ]) {
+    const run = shell(`${lifeboat} ${command} | head -c 1 >/dev/null`);
     assert.equal(run.status, 0, `${command}: ${run.stderr}`);
-    assert.doesNotMatch(run.stderr, /\n\s+at |EPIPE|Unhandled/, command);
+    assert.doesNotMatch(run.stderr, /\n\s+at |EPIPE|Unhandled|Error/, command);
   }
+});
+
+test('a standard output that cannot be written (a full disk): one line, and a listing that succeeded exits non-zero', () => {
+  const run = shell(`"${process.execPath}" "${lifeboatBin}" duplicity list-current-files ${args} ${target} > /dev/full`);
+  assert.equal(run.status, ExitCode.userError, run.stderr);
+  assert.match(run.stderr, /^lifeboat: cannot write to the standard output \(ENOSPC\); the rest of it is lost$/m);
+  assert.doesNotMatch(run.stderr, /\n\s+at /);
 });

@@ -262,7 +262,8 @@ export async function runProfileDuplicity(profile: LoadedProfile, command: Dupli
   const env = { ...profile.conf.env, PROFILE: profile.paths.name, CONFDIR: profile.paths.dir, SOURCE: profile.settings.source, ...invocation.env };
   return runLifeboatDuplicity(argvOf(invocation), env, profile.settings.duplPrecmd, {
     inherit: false,
-    stdout: io?.stdout ?? ((chunk) => { void ctx.writeStdout(chunk); }),
+    // a failed write is not this command's failure: main() turns it into the exit status
+    stdout: io?.stdout ?? ((chunk) => { ctx.writeStdout(chunk).catch(() => undefined); }),
     stderr: (chunk) => ctx.writeStderr(chunk.toString()),
   });
 }
@@ -324,7 +325,7 @@ async function executeToken(token: string, context: TokenContext & { CMD_ERR?: s
       const argv = interactive ? [...argvOf(invocation), '--progress'] : argvOf(invocation);
       code = await runLifeboatDuplicity(argv, { ...env, ...invocation.env }, settings.duplPrecmd, {
         inherit: state.ctx.stderrIsTty,
-        stdout: (chunk) => { void state.ctx.writeStdout(chunk); },
+        stdout: (chunk) => { state.ctx.writeStdout(chunk).catch(() => undefined); },
         stderr: (chunk) => state.ctx.writeStderr(chunk.toString()),
       });
       // the backup ran with the previous good dump; the run still reports the failed dump
