@@ -16,6 +16,16 @@ const sharedIndex = (path: string) => indexSignature(parseSignatureBytes(readFil
 
 const RDIFF_SIGNATURE = ['signature', '-b', '2048', '-S', '8', '-H', 'md4', '-R', 'rollsum'];
 
+/** Reads a delta job to its end; rdiff must patch `dir`/basis with it into `dir`/new. */
+async function patchesBack(dir: string, job: ReturnType<DeltaWorkers['diff']>): Promise<void> {
+  const parts: Buffer[] = [];
+  for await (const part of job.payload) parts.push(part);
+  await job.result;
+  writeFileSync(join(dir, 'delta'), Buffer.concat(parts));
+  execFileSync('rdiff', ['patch', join(dir, 'basis'), join(dir, 'delta'), join(dir, 'patched')]);
+  assert.ok(readFileSync(join(dir, 'patched')).equals(readFileSync(join(dir, 'new'))), 'rdiff patch of the delta differs from the new file');
+}
+
 /** Runs a DeltaWorkers delta of `newData` against rdiff's signature of `basis`; rdiff checks the result. */
 async function checkAgainstRdiff(basis: Buffer, newData: Buffer, options: { workers: number; segmentMinBytes: number; sizeHint?: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-delta-workers-'));
@@ -101,12 +111,7 @@ test('a reader that stops early cancels the segments still running; the workers 
       writeFileSync(join(dir, 'new'), mutate(10, basis, 5));
       const fd2 = openSync(join(dir, 'new'), 'r');
       try {
-        const job = workers.diff(fd2, 4 << 20, 2048, signature);
-        const parts: Buffer[] = [];
-        for await (const part of job.payload) parts.push(Buffer.from(part));
-        writeFileSync(join(dir, 'delta'), Buffer.concat(parts));
-        execFileSync('rdiff', ['patch', join(dir, 'basis'), join(dir, 'delta'), join(dir, 'patched')]);
-        assert.ok(readFileSync(join(dir, 'patched')).equals(readFileSync(join(dir, 'new'))));
+        await patchesBack(dir, workers.diff(fd2, 4 << 20, 2048, signature));
       } finally {
         closeSync(fd2);
       }
@@ -139,13 +144,7 @@ test('a worker that dies mid-file fails that file in one line; the next file get
       await assert.rejects(async () => { for await (const _ of doomed.payload) { /* read */ } }, /^Error: delta worker: stopped \(exit code 3\)$/);
       assert.equal(existsSync(marker), false, 'the worker did not die');
       // the same file again: a new worker, a whole delta
-      const job = workers.diff(fd, 4 << 20, 2048, signature);
-      const parts: Buffer[] = [];
-      for await (const part of job.payload) parts.push(part);
-      await job.result;
-      writeFileSync(join(dir, 'delta'), Buffer.concat(parts));
-      execFileSync('rdiff', ['patch', join(dir, 'basis'), join(dir, 'delta'), join(dir, 'patched')]);
-      assert.ok(readFileSync(join(dir, 'patched')).equals(readFileSync(join(dir, 'new'))));
+      await patchesBack(dir, workers.diff(fd, 4 << 20, 2048, signature));
     } finally {
       closeSync(fd);
     }
