@@ -68,17 +68,20 @@ export { version } from './version.js';
 
 export async function main(argv: string[], io: MainIo = defaultIo()): Promise<number> {
   const stdout = watchStdout(io);
-  const code = await run(argv, io);
+  const ran = { profile: false };
+  const code = await run(argv, io, ran);
   // an error event may follow the last write by a tick
   await new Promise((resolve) => setImmediate(resolve));
-  return code === ExitCode.ok && stdout.failed ? ExitCode.userError : code;
+  if (code !== ExitCode.ok || !stdout.failed) return code;
+  return ran.profile ? ExitCode.profileCommandFailed : ExitCode.userError;
 }
 
 /**
  * A reader that goes away (`lifeboat ... | head -1`, EPIPE) must not crash a backup with a stack
  * trace: what was left to print is dropped, and the command runs to its end and its own exit status.
  * Any other failure to write the standard output (a full disk under `> file`) is said once on stderr,
- * and a command that succeeded exits with userError: its output is incomplete.
+ * and a command that succeeded fails (userError; a profile command 1, as duply's codes go): its output
+ * is incomplete.
  */
 function watchStdout(io: MainIo): { failed: boolean } {
   const state = { failed: false };
@@ -92,7 +95,7 @@ function watchStdout(io: MainIo): { failed: boolean } {
   return state;
 }
 
-async function run(argv: string[], io: MainIo): Promise<number> {
+async function run(argv: string[], io: MainIo, ran: { profile: boolean }): Promise<number> {
   let verbosity: number = Level.notice;
   let verbosityGiven = false;
   const debugAsked = argv.some((a, i) => isDebugRequest(a, argv[i + 1]));
@@ -129,7 +132,8 @@ async function run(argv: string[], io: MainIo): Promise<number> {
       return ExitCode.ok;
     }
     // any other word is a profile, as in duply: lifeboat PROFILE COMMAND
-    const command = await (Object.hasOwn(commands, word) ? commands[word]() : profileCommand(word));
+    ran.profile = !Object.hasOwn(commands, word);
+    const command = await (ran.profile ? profileCommand(word) : commands[word]());
     const out = createOutput(verbosity, io.stdout, io.stderr);
     return await command(rest, {
       out,

@@ -41,8 +41,10 @@ test('output into a pipe whose reader has gone: no stack trace, the exit status 
 });
 
 test('a standard output that cannot be written (a full disk): one line, and a listing that succeeded exits non-zero', () => {
-  const run = shell(`"${process.execPath}" "${lifeboatBin}" duplicity list-current-files ${args} ${target} > /dev/full`);
-  assert.equal(run.status, ExitCode.userError, run.stderr);
-  assert.match(run.stderr, /^lifeboat: cannot write to the standard output \(ENOSPC\); the rest of it is lost$/m);
-  assert.doesNotMatch(run.stderr, /\n\s+at /);
+  for (const [command, code] of [[`duplicity list-current-files ${args} ${target}`, ExitCode.userError], [`${profile} list`, ExitCode.profileCommandFailed]] as const) {
+    const run = shell(`"${process.execPath}" "${lifeboatBin}" ${command} > /dev/full`);
+    assert.equal(run.status, code, `${command}: ${run.stderr}`);
+    assert.match(run.stderr, /^lifeboat: cannot write to the standard output \(ENOSPC\); the rest of it is lost$/m, command);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, command);
+  }
 });
