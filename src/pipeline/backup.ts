@@ -15,7 +15,7 @@ import { compareIndex, formatPath, pathOfIndex, type Entry } from '../fsmeta/ent
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
 import { indexSignature } from '../librsync/delta.js';
 import { DUPLICITY_STRONG_LENGTH, duplicityBlockLength, parseSignatureBytes, SignatureBuilder } from '../librsync/signature.js';
-import { walkedDirectorySize, walkSource, type WalkSelection } from '../selection/walk.js';
+import { walkedDirectorySize, walkSourceSync, type WalkSelection } from '../selection/walk.js';
 import { TarWriter } from '../tar/tar-writer.js';
 import type { SignatureStateEntry } from './signature-state.js';
 import { SpoolFile, type SpoolResult } from './spool.js';
@@ -24,7 +24,8 @@ import { BackupStatistics } from './statistics.js';
 import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
 import { filePayload } from './file-payload.js';
 import { defaultDeltaWorkers, DeltaWorkers } from './delta-workers.js';
-import type { StateIndexWriter, StateRecord } from './state-index.js';
+import type { StateIndexWriter } from './state-index.js';
+import { batchesOf } from './batched.js';
 
 export interface BackupNames {
   volume(n: number): string;
@@ -71,12 +72,6 @@ interface PreviousObject {
   signature?: Buffer;
 }
 
-/** One step of the backup, in index order. */
-type Step =
-  | { type: 'gone'; gone: PreviousObject }
-  | { type: 'unchanged'; entry: Entry; previous: PreviousObject & { record?: StateRecord } }
-  | { type: 'store'; entry: Entry; previous?: PreviousObject };
-
 export interface BackupRunResult {
   volumes: VolumeRecord[];
   /** the signature file, gzipped when compress or encrypting; the caller encrypts it, uploads it and caches it */
@@ -99,7 +94,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const writeSig = async (parts: Buffer[]) => { for (const p of parts) await sigSpool.write(p); };
   const addMember = async (m: DifftarMember) => splitter.add(m.parts, { index: m.index, block: m.block });
 
-  const walk = walkSource(options.source, {
+  const walk = walkSourceSync(options.source, {
     onWarning: (path, message, detail) => {
       if (detail.code === 'negative-mtime') {
         // duplicity names the path relative to the source here (path.get_relative_path())
@@ -113,31 +108,64 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     names,
     selection: options.selection,
   });
-  const oldIterator = options.previous?.[Symbol.asyncIterator]();
-  // read first inside the try below: a damaged signature file must not leave the spools open
-  let old: IteratorResult<SignatureStateEntry> | undefined;
-  const nextOld = async () => { old = await oldIterator!.next(); };
+  // the previous state a batch at a time (the state index's blocks): an object already at hand is
+  // taken without a promise. Read first inside the try below: a damaged signature file must not leave
+  // the spools open
+  const oldBatches = options.previous ? batchesOf(options.previous) : undefined;
+  let oldBatch: SignatureStateEntry[] = [];
+  let oldAt = 0;
+  /** the previous state's next object; undefined when it is done */
+  let old: SignatureStateEntry | undefined;
+  const refillOld = async () => {
+    oldBatch = [];
+    for (let next = await oldBatches!.next(); !next.done; next = await oldBatches!.next()) {
+      if (next.value.length > 0) {
+        oldBatch = next.value;
+        break;
+      }
+    }
+    oldAt = 0;
+    old = oldBatch.length > 0 ? oldBatch[oldAt++] : undefined;
+  };
+  /** Moves to the previous state's next object: a promise only when the next batch must be read. */
+  const nextOld = (): Promise<void> | undefined => {
+    if (oldAt < oldBatch.length) {
+      old = oldBatch[oldAt++];
+      return undefined;
+    }
+    if (!oldBatches) {
+      old = undefined;
+      return undefined;
+    }
+    return refillOld();
+  };
 
   // started on the first big changed file: a full or no-change backup starts no thread
   const workers = new DeltaWorkers(defaultDeltaWorkers());
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
   const workerFds: number[] = [];
 
-  /** The walk merge-joined with the previous state (§9.2): what happens to each object, in index order. */
-  async function* plan(): AsyncGenerator<Step> {
-    for await (const entry of walk) {
+  try {
+    if (oldBatches) await refillOld();
+    // the walk merge-joined with the previous state (§9.2): each object stored, kept as it was, or
+    // recorded as gone, in index order
+    for (const entry of walk) {
       // everything in the old state before this index is gone from the source
-      while (old && !old.done && compareIndex(old.value.entry.index, entry.index) < 0) {
-        yield { type: 'gone', gone: { entry: old.value.entry, kind: old.value.kind } };
-        await nextOld();
+      while (old && compareIndex(old.entry.index, entry.index) < 0) {
+        await recordDeletion({ entry: old.entry, kind: old.kind });
+        const moving = nextOld();
+        if (moving) await moving;
       }
-      let previous: SignatureStateEntry | undefined;
-      if (old && !old.done && compareIndex(old.value.entry.index, entry.index) === 0) {
-        previous = old.value;
-      }
+      const previous = old && compareIndex(old.entry.index, entry.index) === 0 ? old : undefined;
+      options.onProgress?.(stats);
       if (previous && isUnchanged(entry, previous.entry, names, options.racyWindow)) {
-        yield { type: 'unchanged', entry, previous: { entry: previous.entry, kind: previous.kind, record: previous.record } };
-        await nextOld();
+        // the state keeps the object as the previous backup stored it
+        const adding = options.stateIndex?.add(previous.entry, previous.kind, previous.record);
+        if (adding) await adding;
+        stats.sourceFiles++;
+        stats.sourceFileSize += statSize(entry);
+        const moving = nextOld();
+        if (moving) await moving;
         continue;
       }
       let before: PreviousObject | undefined;
@@ -145,33 +173,16 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
         before = { entry: previous.entry, kind: previous.kind };
         // a changed regular file's delta needs its previous signature, read before the state moves on
         if (previous.kind === 'signature' && entry.type === 'reg') before.signature = await collect(previous.body);
-        await nextOld();
+        const moving = nextOld();
+        if (moving) await moving;
       }
-      yield { type: 'store', entry, previous: before };
+      const stored = await storeEntry(entry, before);
+      if (!stored && before && before.entry.index.length > 0) await recordDeletion(before);
     }
-    while (old && !old.done) {
-      yield { type: 'gone', gone: { entry: old.value.entry, kind: old.value.kind } };
-      await nextOld();
-    }
-  }
-
-  try {
-    old = oldIterator ? await oldIterator.next() : undefined;
-    for await (const step of plan()) {
-      if (step.type === 'gone') {
-        await recordDeletion(step.gone);
-        continue;
-      }
-      options.onProgress?.(stats);
-      if (step.type === 'unchanged') {
-        // the state keeps the object as the previous backup stored it
-        await options.stateIndex?.add(step.previous.entry, step.previous.kind, step.previous.record);
-        stats.sourceFiles++;
-        stats.sourceFileSize += statSize(step.entry);
-        continue;
-      }
-      const stored = await storeEntry(step.entry, step.previous);
-      if (!stored && step.previous && step.previous.entry.index.length > 0) await recordDeletion(step.previous);
+    while (old) {
+      await recordDeletion({ entry: old.entry, kind: old.kind });
+      const moving = nextOld();
+      if (moving) await moving;
     }
     await writeSig([sigTar.end()]);
     const volumes = await splitter.finish();
@@ -188,7 +199,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   } finally {
     await workers.close();
     for (const fd of workerFds) closeSync(fd);
-    await oldIterator?.return?.();
+    await oldBatches?.return(undefined);
   }
 
   /** st_size as duplicity's path.getsize() sees it for the statistics: a directory's own size counts */

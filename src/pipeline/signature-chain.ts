@@ -14,6 +14,7 @@ import { compareIndex, formatPath } from '../fsmeta/entry.js';
 import { indexToPath } from '../duplicity/member-names.js';
 import { IntegrityError } from '../errors/lifeboat-error.js';
 import type { Target } from './target.js';
+import { batched, type Batched } from './batched.js';
 
 export interface SignatureChainFiles {
   location: 'local' | 'remote';
@@ -44,10 +45,13 @@ export async function readPreviousState(target: Target, chain: SignatureChainFil
   return { state: withChainSignatures(indexed, () => readSignatureChain(target, chain), join(target.cacheDir, STATE_INDEX_NAME)), key };
 }
 
-/** The index's objects, each signature body looked up in the chain, which is read forward only when asked. */
-async function* withChainSignatures(
-  indexed: AsyncIterable<Omit<SignatureStateEntry, 'body'>>, chain: () => AsyncIterable<SignatureStateEntry>, indexPath: string,
-): AsyncGenerator<SignatureStateEntry> {
+/**
+ * The index's objects, each signature body looked up in the chain, which is read forward only when
+ * asked; in the index's batches.
+ */
+function withChainSignatures(
+  indexed: Batched<Omit<SignatureStateEntry, 'body'>>, chain: () => AsyncIterable<SignatureStateEntry>, indexPath: string,
+): Batched<SignatureStateEntry> {
   let cursor: AsyncIterator<SignatureStateEntry> | undefined;
   let current: IteratorResult<SignatureStateEntry> | undefined;
   const bodyOf = async function* (wanted: SignatureStateEntry['entry']): AsyncGenerator<Buffer> {
@@ -64,11 +68,18 @@ async function* withChainSignatures(
     }
     yield* current.value.body;
   };
-  try {
-    for await (const { entry, kind, record } of indexed) yield { entry, kind, record, body: bodyOf(entry) };
-  } finally {
-    await cursor?.return?.();
-  }
+  return batched(async function* () {
+    const it = indexed.batches();
+    try {
+      for (let next = await it.next(); !next.done; next = await it.next()) {
+        // the body is made only when it is read (a changed file's): most objects are unchanged
+        yield next.value.map(({ entry, kind, record }) => ({ entry, kind, record, body: { [Symbol.asyncIterator]: () => bodyOf(entry) } }));
+      }
+    } finally {
+      await it.return?.(undefined);
+      await cursor?.return?.();
+    }
+  });
 }
 
 function signatureFileBytes(target: Target, location: 'local' | 'remote', name: string): AsyncIterable<Uint8Array> {

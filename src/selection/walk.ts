@@ -76,7 +76,16 @@ export function walkedDirectorySize(entry: Entry): number {
  * unsigned bytes, which is exactly index order. Symlinks are never followed, so loops cannot occur.
  */
 export async function* walkSource(root: string, options: WalkOptions): AsyncGenerator<Entry> {
-  const names = options.names ?? (await systemNames());
+  yield* walkSourceSync(root, { ...options, names: options.names ?? (await systemNames()) });
+}
+
+/**
+ * walkSource without a promise per object (every call in it is synchronous): the backup's loop takes
+ * the objects as they come, where the asynchronous generator cost a tenth of a no-change backup in
+ * promises and their garbage.
+ */
+export function* walkSourceSync(root: string, options: WalkOptions & { names: NameDatabase }): Generator<Entry> {
+  const names = options.names;
   const rootPath = Buffer.from(root);
   let rootStats: BigIntStats;
   try {
