@@ -72,14 +72,27 @@ function withChainSignatures(
     const it = indexed.batches();
     try {
       for (let next = await it.next(); !next.done; next = await it.next()) {
-        // the body is made only when it is read (a changed file's): most objects are unchanged
-        yield next.value.map(({ entry, kind, record }) => ({ entry, kind, record, body: { [Symbol.asyncIterator]: () => bodyOf(entry) } }));
+        yield next.value.map(({ entry, kind, record }) => new IndexedState(entry, kind, record, bodyOf));
       }
     } finally {
       await it.return?.(undefined);
       await cursor?.return?.();
     }
   });
+}
+
+/** An object of the state index; its signature body is looked up in the chain only when it is read (a changed file's). */
+class IndexedState implements SignatureStateEntry {
+  constructor(
+    readonly entry: SignatureStateEntry['entry'],
+    readonly kind: SignatureStateEntry['kind'],
+    readonly record: SignatureStateEntry['record'],
+    private readonly bodyOf: (entry: SignatureStateEntry['entry']) => AsyncGenerator<Buffer>,
+  ) {}
+
+  get body(): AsyncIterable<Buffer> {
+    return this.bodyOf(this.entry);
+  }
 }
 
 function signatureFileBytes(target: Target, location: 'local' | 'remote', name: string): AsyncIterable<Uint8Array> {

@@ -6,10 +6,10 @@ import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { isSystemError } from '../errors/format-error.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
-import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
+import type { Entry } from '../fsmeta/entry.js';
 import { systemNames, type NameDatabase } from '../fsmeta/names.js';
 import { readPermissionChecker } from '../fsmeta/read-permission.js';
-import { entryFromStatsWith } from '../fsmeta/read.js';
+import { entryFromStatsWith, negativeMtimeMessage } from '../fsmeta/read.js';
 import type { Candidate } from './selector.js';
 
 export type WalkWarningCode = 'vanished' | 'unreadable' | 'cannot-list' | 'cannot-stat' | 'negative-mtime';
@@ -60,7 +60,7 @@ interface Frame {
   /** a scanned directory not yielded yet: it is, just before the first kept object inside it */
   pending: Entry | null;
   /** the pending directory's warnings (a negative mtime), given when it is yielded */
-  pendingWarnings: (() => void)[];
+  pendingWarnings: readonly (() => void)[];
 }
 
 /** st_size of the directories the walk yielded, for duplicity's SourceFileSize (an Entry's size is the tar header's 0) */
@@ -121,10 +121,10 @@ export function* walkSourceSync(root: string, options: WalkOptions & { names: Na
     }
     const name = frame.names[frame.next++];
     const index = [...frame.index, name];
-    const path = pathOfIndex(frame.path, [name]);
-    const visited = visit(path, index, rootDevice, names, options);
-    if (visited === null) continue;
-    const { entry, stats, warnings } = visited;
+    const path = childPath(frame.path, name);
+    const entry = visit(path, index, rootDevice, names, options);
+    if (entry === null) continue;
+    const { stats, warnings } = visited;
     let verdict: 0 | 1 | 2 = 1;
     let text = '';
     let listing: Buffer[] | null | undefined;
@@ -176,26 +176,35 @@ function joinText(parent: string, name: string): string {
   return parent.endsWith('/') ? parent + name : `${parent}/${name}`;
 }
 
+/** What visit() read besides the entry: its lstat, and its warnings (no object per call). */
+const visited: { stats: BigIntStats; warnings: readonly (() => void)[] } = { stats: undefined as unknown as BigIntStats, warnings: [] };
+const NO_WARNINGS: readonly (() => void)[] = Object.freeze([]);
+let negativeMtime = false;
+const sawNegativeMtime = () => { negativeMtime = true; };
+
 /**
- * One object below the root: its entry, or null when it was skipped or warned about. Synchronous, as
- * every call here is: a promise per object was a tenth of a no-change backup's walk.
+ * One object below the root: its entry (its lstat and warnings in `visited`), or null when it was
+ * skipped or warned about. Synchronous, as every call here is: a promise per object was a tenth of a
+ * no-change backup's walk.
  */
-function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: NameDatabase, options: WalkOptions): { entry: Entry; stats: BigIntStats; warnings: (() => void)[] } | null {
+function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: NameDatabase, options: WalkOptions): Entry | null {
   try {
     const stats = lstatSync(path, { bigint: true });
     if (options.oneFileSystem && stats.dev !== rootDevice) {
       options.onSkip?.(path, 'other-filesystem', index);
       return null;
     }
-    // warnings about the entry (a negative mtime) wait until it is kept: excluded objects are silent
-    const warnings: (() => void)[] = [];
-    const entry = entryFromStatsWith(path, index, stats, names, (message: string) => warnings.push(() => options.onWarning(path, message, { code: 'negative-mtime', index })));
+    negativeMtime = false;
+    const entry = entryFromStatsWith(path, index, stats, names, sawNegativeMtime);
     if (entry === null) {
       options.onSkip?.(path, 'socket', index);
       return null;
     }
     if (entry.type === 'dir') directorySizes.set(entry, Number(stats.size));
-    return { entry, stats, warnings };
+    visited.stats = stats;
+    // a warning about the entry (a negative mtime) waits until it is kept: excluded objects are silent
+    visited.warnings = negativeMtime ? [() => options.onWarning(path, negativeMtimeMessage, { code: 'negative-mtime', index })] : NO_WARNINGS;
+    return entry;
   } catch (err) {
     if (!isSystemError(err) && !(err instanceof LifeboatError)) throw err;
     const gone = isSystemError(err) && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
@@ -205,10 +214,25 @@ function visit(path: Buffer, index: Buffer[], rootDevice: bigint, names: NameDat
   }
 }
 
+/** parent/name, as pathOfIndex(parent, [name]) without its arrays */
+function childPath(parent: Buffer, name: Buffer): Buffer {
+  const slash = parent.length > 0 && parent[parent.length - 1] === 0x2f ? 0 : 1;
+  const path = Buffer.allocUnsafe(parent.length + slash + name.length);
+  parent.copy(path, 0);
+  if (slash) path[parent.length] = 0x2f;
+  name.copy(path, parent.length + slash);
+  return path;
+}
+
 function list(path: Buffer, index: Buffer[], options: WalkOptions, listed?: Buffer[] | null): Buffer[] {
   try {
-    const names = listed ?? readdirSync(path, { encoding: 'buffer' });
-    return names.sort(Buffer.compare);
+    if (listed) return listed.sort(Buffer.compare);
+    // as latin1, a character per byte: the strings sort as the bytes do, and cost less to make than a
+    // Buffer each from the binding (a no-change backup makes one per object)
+    const texts = readdirSync(path, { encoding: 'latin1' }).sort();
+    const names = new Array<Buffer>(texts.length);
+    for (let i = 0; i < texts.length; i++) names[i] = Buffer.from(texts[i], 'latin1');
+    return names;
   } catch (err) {
     if (!isSystemError(err)) throw err;
     options.onWarning(path, `Error listing directory (${describe(err)})`, { code: 'cannot-list', index, error: err });
