@@ -136,12 +136,10 @@ export function verifiedVolume(backend: Backend, volume: SetVolume, options: Sto
   const checked = raw.pipe(check);
   raw.on('error', (err) => checked.destroy(err));
   if (!volume.compressed) return checked;
-  // 512 KiB out per trip to the thread pool (zlib's default is 16 KiB), and up to 512 KiB inflated ahead
-  // of the reader, so the next piece inflates while the restore writes the last one out. Each trip
-  // costs the main thread about 0.1 ms: at 256 KiB that was a tenth of a restore's main thread, and
-  // the restore 6 % slower; 1 MiB was no faster than 512 KiB and held 15 MB more (bench/README.md)
+  // 256 KiB out per trip to the thread pool (zlib's default is 16 KiB), and up to 256 KiB inflated ahead
+  // of the reader, so the next piece inflates while the restore writes the last one out
   // (zlib streams take the stream options too, though ZlibOptions does not list them)
-  const gunzip = createGunzip({ chunkSize: 1 << 19, readableHighWaterMark: 1 << 19 } as ZlibOptions);
+  const gunzip = createGunzip({ chunkSize: 256 * 1024, readableHighWaterMark: 1 << 18 } as ZlibOptions);
   checked.on('error', (err) => gunzip.destroy(err));
   gunzip.on('error', () => undefined);
   return checked.pipe(gunzip).on('error', () => undefined) as unknown as AsyncIterable<Uint8Array>;
