@@ -6,7 +6,7 @@
 // line and removes it, so the next run reads the chain (damage at its head: it is dropped at once).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -104,6 +104,48 @@ test('an incremental through the index stores what one through the signature fil
   const withIndex = await setContent(target, join(archive, 'n'), stamp);
   assert.ok(withIndex.some((l) => l.startsWith('diff/')), 'the incremental holds deltas');
   assert.deepStrictEqual(withIndex, await setContent(target2, join(archive2, 'n'), stamp));
+});
+
+test('an incremental through an index of many batches stores what one through the signature files stores', async () => {
+  // the backup takes the index's records 64 at a time: changes, deletions and new objects on both
+  // sides of many batch boundaries, in several directories
+  const source = join(dir, 'many-src');
+  const target = join(dir, 'many-target');
+  const archive = join(dir, 'many-cache');
+  for (const d of ['d0', 'd1', 'd2', 'd1/sub']) mkdirSync(join(source, d), { recursive: true });
+  const name = (i: number) => join(source, `d${i % 3}`, i % 5 === 0 ? 'sub-less' : '', `f${String(i).padStart(4, '0')}`);
+  mkdirSync(join(source, 'd0', 'sub-less'), { recursive: true });
+  mkdirSync(join(source, 'd1', 'sub-less'), { recursive: true });
+  mkdirSync(join(source, 'd2', 'sub-less'), { recursive: true });
+  for (let i = 0; i < 600; i++) {
+    writeFileSync(name(i), `file ${i}\n`.repeat(1 + (i % 17)));
+    utimesSync(name(i), 1_000_000 + i, 1_000_000 + i);
+  }
+  await backup('full', source, target, archive);
+  for (let i = 0; i < 600; i++) {
+    if (i % 11 === 0) rmSync(name(i));
+    else if (i % 7 === 0) {
+      writeFileSync(name(i), `changed ${i}\n`.repeat(2 + (i % 13)));
+      utimesSync(name(i), 2_000_000 + i, 2_000_000 + i);
+    }
+    if (i % 13 === 0) {
+      writeFileSync(`${name(i)}-new`, `new ${i}\n`);
+      utimesSync(`${name(i)}-new`, 3_000_000, 3_000_000);
+    }
+  }
+  const [target2, archive2] = [join(dir, 'many-target2'), join(dir, 'many-cache2')];
+  cpSync(target, target2, { recursive: true });
+  cpSync(archive, archive2, { recursive: true });
+  rmSync(join(archive2, 'n', STATE_INDEX_NAME));
+  await backup('incremental', source, target, archive);
+  await backup('incremental', source, target2, archive2);
+  const stamp = /-inc\.|new-signatures/;
+  const withIndex = await setContent(target, join(archive, 'n'), stamp);
+  assert.ok(withIndex.filter((l) => l.startsWith('deleted/')).length >= 50, 'the incremental holds the deletions');
+  assert.ok(withIndex.filter((l) => l.startsWith('diff/')).length >= 40, 'and the changes');
+  assert.deepStrictEqual(withIndex, await setContent(target2, join(archive2, 'n'), stamp));
+  // and the index it leaves is the chain's state
+  assert.deepStrictEqual(await indexState(join(archive, 'n')), await chainState(join(archive, 'n')));
 });
 
 test('a no-change incremental with the index opens no signature file', async () => {
