@@ -8,7 +8,15 @@ export interface Batched<T> extends AsyncIterable<T> {
   batches(): AsyncIterator<T[]>;
 }
 
-export function batched<T>(batches: () => AsyncIterator<T[]>): Batched<T> {
+/** A Batched stream over the batches `read` yields; it can be read once (a second read throws). */
+export function batched<T>(read: () => AsyncIterator<T[]>): Batched<T> {
+  let used = false;
+  const batches = () => {
+    // a second reader would start over the same underlying stream, half-read by the first
+    if (used) throw new Error('a batched stream is read once');
+    used = true;
+    return read();
+  };
   return {
     batches,
     async *[Symbol.asyncIterator]() {

@@ -227,6 +227,7 @@ export async function openStateIndex(cacheDir: string, key: StateIndexKey): Prom
         carry = carry.subarray(newline + 1);
         if (head.format !== FORMAT || !Array.isArray(head.signatures) || !sameKey(head, key)) {
           input.destroy();
+          file.destroy();
           return undefined;
         }
         break;
@@ -238,11 +239,13 @@ export async function openStateIndex(cacheDir: string, key: StateIndexKey): Prom
   } catch {
     // a damaged head: the index is only a short cut, so it goes and the chain is read instead
     input.destroy();
+    file.destroy();
     await unlink(path).catch(() => undefined);
     return undefined;
   }
   const start = carry;
-  return batched(() => records(it, start, path, () => input.destroy()));
+  // stopping closes the file too (destroying the gunzip does not)
+  return batched(() => records(it, start, path, () => { input.destroy(); file.destroy(); }));
 }
 
 async function* records(it: AsyncIterator<Buffer>, first: Buffer, path: string, stop: () => void): AsyncGenerator<IndexedObject[]> {

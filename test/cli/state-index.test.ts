@@ -6,7 +6,7 @@
 // line and removes it, so the next run reads the chain (damage at its head: it is dropped at once).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -146,6 +146,31 @@ test('an incremental through an index of many batches stores what one through th
   assert.deepStrictEqual(withIndex, await setContent(target2, join(archive2, 'n'), stamp));
   // and the index it leaves is the chain's state
   assert.deepStrictEqual(await indexState(join(archive, 'n')), await chainState(join(archive, 'n')));
+});
+
+test('an index read part of the way and stopped leaves no descriptor open; it is read once', async () => {
+  // an index of random-looking names, so its gzip is bigger than a read of the file (256 KiB)
+  const cache = mkdtempSync(join(dir, 'stopped-'));
+  const key = { signatures: [{ name: 'duplicity-full-signatures.20260101T000000Z.sigtar.gz', size: 1 }] };
+  const writer = new StateIndexWriter(dir);
+  for (let i = 0; i < 20_000; i++) {
+    const name = Buffer.from(`${String(i).padStart(6, '0')}-${createHash('sha256').update(String(i)).digest('hex')}`);
+    await writer.add({ index: [name], type: 'reg', permissions: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: 1_700_000_000 + i, size: i }, 'signature');
+  }
+  await writer.install(cache, key);
+  assert.ok(statSync(join(cache, STATE_INDEX_NAME)).size > 1 << 19, 'the index is more than one read of its file');
+  const indexFds = () => readdirSync('/proc/self/fd').filter((fd) => {
+    try { return readlinkSync(`/proc/self/fd/${fd}`).endsWith(STATE_INDEX_NAME); } catch { return false; }
+  }).length;
+  const state = (await openStateIndex(cache, key))!;
+  const batches = state.batches();
+  assert.ok(!(await batches.next()).done);
+  assert.equal(indexFds(), 1, 'the index file is open while it is read');
+  await batches.return?.(undefined);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(indexFds(), 0, 'the index file is closed once its reader stops');
+  // a second reader would start over the stream the first half read
+  assert.throws(() => state.batches(), /read once/);
 });
 
 test('a no-change incremental with the index opens no signature file', async () => {
