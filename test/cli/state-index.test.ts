@@ -77,6 +77,21 @@ async function fullChain(name: string, tree: Parameters<typeof makeTree>[1]) {
   return { source, target, archive, cache: join(archive, 'n') };
 }
 
+/**
+ * The same incremental twice: through the state index, and on copies of the target and archive dir
+ * with the index removed, through the signature files. What each stored (setContent's lines).
+ */
+async function incrementalBothWays(name: string, source: string, target: string, archive: string): Promise<{ withIndex: string[]; withoutIndex: string[] }> {
+  const [target2, archive2] = [join(dir, `${name}-target2`), join(dir, `${name}-cache2`)];
+  cpSync(target, target2, { recursive: true });
+  cpSync(archive, archive2, { recursive: true });
+  rmSync(join(archive2, 'n', STATE_INDEX_NAME));
+  await backup('incremental', source, target, archive);
+  await backup('incremental', source, target2, archive2);
+  const stamp = /-inc\.|new-signatures/;
+  return { withIndex: await setContent(target, join(archive, 'n'), stamp), withoutIndex: await setContent(target2, join(archive2, 'n'), stamp) };
+}
+
 test('the index holds the chain\'s state after a full and incrementals with every kind of change', async () => {
   const { source, target, archive, cache } = await fullChain('a', { bigFileBytes: 3 << 20 });
   const afterFull = await indexState(cache);
@@ -94,16 +109,9 @@ test('the index holds the chain\'s state after a full and incrementals with ever
 test('an incremental through the index stores what one through the signature files stores', async () => {
   const { source, target, archive } = await fullChain('b', { seed: 7, bigFileBytes: 3 << 20 });
   await mutateTree(source, 1, 7);
-  const [target2, archive2] = [join(dir, 'b-target2'), join(dir, 'b-cache2')];
-  cpSync(target, target2, { recursive: true });
-  cpSync(archive, archive2, { recursive: true });
-  rmSync(join(archive2, 'n', STATE_INDEX_NAME));
-  await backup('incremental', source, target, archive);
-  await backup('incremental', source, target2, archive2);
-  const stamp = /-inc\.|new-signatures/;
-  const withIndex = await setContent(target, join(archive, 'n'), stamp);
+  const { withIndex, withoutIndex } = await incrementalBothWays('b', source, target, archive);
   assert.ok(withIndex.some((l) => l.startsWith('diff/')), 'the incremental holds deltas');
-  assert.deepStrictEqual(withIndex, await setContent(target2, join(archive2, 'n'), stamp));
+  assert.deepStrictEqual(withIndex, withoutIndex);
 });
 
 test('an incremental through an index of many batches stores what one through the signature files stores', async () => {
@@ -133,17 +141,10 @@ test('an incremental through an index of many batches stores what one through th
       utimesSync(`${name(i)}-new`, 3_000_000, 3_000_000);
     }
   }
-  const [target2, archive2] = [join(dir, 'many-target2'), join(dir, 'many-cache2')];
-  cpSync(target, target2, { recursive: true });
-  cpSync(archive, archive2, { recursive: true });
-  rmSync(join(archive2, 'n', STATE_INDEX_NAME));
-  await backup('incremental', source, target, archive);
-  await backup('incremental', source, target2, archive2);
-  const stamp = /-inc\.|new-signatures/;
-  const withIndex = await setContent(target, join(archive, 'n'), stamp);
+  const { withIndex, withoutIndex } = await incrementalBothWays('many', source, target, archive);
   assert.ok(withIndex.filter((l) => l.startsWith('deleted/')).length >= 50, 'the incremental holds the deletions');
   assert.ok(withIndex.filter((l) => l.startsWith('diff/')).length >= 40, 'and the changes');
-  assert.deepStrictEqual(withIndex, await setContent(target2, join(archive2, 'n'), stamp));
+  assert.deepStrictEqual(withIndex, withoutIndex);
   // and the index it leaves is the chain's state
   assert.deepStrictEqual(await indexState(join(archive, 'n')), await chainState(join(archive, 'n')));
 });
