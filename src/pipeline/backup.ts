@@ -108,7 +108,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     names,
     selection: options.selection,
   });
-  // the previous state a batch at a time (the state index's blocks): an object already at hand is
+  // the previous state a batch at a time (64 of the state index's records): an object already at hand is
   // taken without a promise. Read first inside the try below: a damaged signature file must not leave
   // the spools open
   const oldBatches = options.previous ? batchesOf(options.previous) : undefined;

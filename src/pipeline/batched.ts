@@ -1,6 +1,6 @@
 // A stream of objects that can also be read a batch at a time. The state index decodes thousands of
 // records per block; handed over one at a time through three async generators, their promises and
-// garbage were a tenth of a no-change backup, so the backup takes them a block at a time.
+// garbage were a tenth of a no-change backup, so the backup takes them in batches (of 64: state-index.ts).
 
 /** An async stream of objects whose producer can hand them over a batch at a time. */
 export interface Batched<T> extends AsyncIterable<T> {
