@@ -13,6 +13,7 @@ import { openBackend } from '../../src/backend/registry.js';
 import { generatedSource } from '../conformance/suite.js';
 import { startS3rver, type S3Server } from '../support/s3rver.js';
 import { profileHome } from '../support/profile-env.js';
+import { nextSecond } from '../support/next-second.js';
 
 let server: S3Server;
 const home = profileHome('s3-lock');
@@ -124,6 +125,8 @@ VERBOSITY=warning
       };
       const before = await objects();
       assert.ok(before.length >= 9);
+      // set times are whole seconds: 'now' must be a second past the last backup for its chain to be older
+      await nextSecond();
       const purge = await home.lifeboatAsync([p, 'purge', 'now', '--force'], env);
       assert.notEqual(purge.code, 0);
       const lines = purge.stderr.split('\n').filter((l) => l.startsWith('lifeboat: '));

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { profileHome } from '../support/profile-env.js';
 import { B2ProtocolTestServer, type Capability } from '../servers/b2-server.js';
+import { nextSecond } from '../support/next-second.js';
 
 /** waits for the wall clock's next whole second */
-const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1020 - (Date.now() % 1000)));
 
 const WRITE_ONLY: Capability[] = ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'readBucketRetentions', 'readFileRetentions', 'writeFileRetentions'];
 const server = new B2ProtocolTestServer({

@@ -10,9 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { profileHome } from '../support/profile-env.js';
 import { requireProgram } from '../support/programs.js';
 import { SSHD, startSshd, type SshServer } from '../support/sshd.js';
+import { nextSecond } from '../support/next-second.js';
 
 /** waits for the wall clock's next whole second */
-const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1020 - (Date.now() % 1000)));
 
 export const APPEND_ONLY = 'internal-sftp -P remove,rmdir,posix-rename,setstat,fsetstat,lsetstat,symlink,hardlink,copy-data -u 0222';
 const UID = 64_123;
