@@ -349,8 +349,9 @@ export class DeltaBuilder {
     let summed = false;
     if (this.#copyOffset >= 0 && pos === this.#litStart) {
       const end = this.#copyOffset + this.#copyLength;
-      const next = end / blockLength;
-      if (Number.isInteger(next) && next < blockCount && weakOf[next] === weak) {
+      // the remainder first: a division that is not exact made optimized code bail out (int32 speculation)
+      const next = end % blockLength === 0 ? end / blockLength : -1;
+      if (next >= 0 && next < blockCount && weakOf[next] === weak) {
         this.#strongSum(buf, pos, wlen, strongLength);
         summed = true;
         if (equalBytes(strong, next * strongLength, this.#sum, 0, strongLength)) return next;
@@ -473,8 +474,11 @@ export class DeltaBuilder {
   #aheadIndex(at: number): number {
     const distance = at - this.#aheadStart;
     if (this.#aheadStart < 0 || distance < 0) return -1;
-    const k = distance / this.#sig.blockLength;
-    return Number.isInteger(k) && k < this.#aheadCount ? k : -1;
+    const L = this.#sig.blockLength;
+    // the remainder first, as in #match
+    if (distance % L !== 0) return -1;
+    const k = distance / L;
+    return k < this.#aheadCount ? k : -1;
   }
 
   #emitLiteralRun(start: number, end: number): void {
