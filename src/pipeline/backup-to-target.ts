@@ -131,7 +131,7 @@ export async function backupToTarget(options: BackupToTargetOptions): Promise<Ba
   await mkdir(options.tempdir, { recursive: true });
   // the state index for the chain this backup leaves: only when the next run can check it against the
   // archive dir's copies of every signature file of that chain
-  const stateIndex = options.dryRun || (previous && !previous.key) ? undefined : new StateIndexWriter(options.tempdir);
+  const stateIndex = options.dryRun || (previous && !previous.key) ? undefined : new StateIndexWriter(options.tempdir, previous?.key?.signatures.length ?? 0);
   const result = await runBackup({
     source, backend: target.backend, names, previous: previous?.state, stateIndex, racyWindow: type === 'incremental' ? { from: previousEnd, to: now } : undefined, compress: options.compress, compressLevel: options.compressLevel,
     encryptor: cipher ? () => cipher.encryptor() : undefined,

@@ -160,7 +160,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       options.onProgress?.(stats);
       if (previous && isUnchanged(entry, previous.entry, names, options.racyWindow)) {
         // the state keeps the object as the previous backup stored it
-        const adding = options.stateIndex?.add(previous.entry, previous.kind, previous.record);
+        const adding = options.stateIndex?.add(previous.entry, previous.kind, previous.record ?? previous.location);
         if (adding) await adding;
         stats.sourceFiles++;
         stats.sourceFileSize += statSize(entry);
@@ -225,8 +225,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     if (entry.type !== 'reg') {
       await addMember(snapshotMember(entry));
       const header = snapshotSignatureHeader(entry);
+      const offset = sigTar.offset;
       await writeSig(sigTar.add(header));
-      await options.stateIndex?.add(entryFromHeader(header, entry.index)!, 'snapshot');
+      await options.stateIndex?.addStored(entryFromHeader(header, entry.index)!, 'snapshot', offset);
       const size = statSize(entry);
       countStored('new', size, size);
       return true;
@@ -303,9 +304,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   async function recordStored(entry: Entry, kind: FilelistKind, contentBytes: number, signature: Buffer): Promise<void> {
     const stored = { ...entry, size: contentBytes };
     const header = signatureHeader(stored, signature.length);
+    const offset = sigTar.offset;
     await writeSig(sigTar.add(header, signature));
     // the object as the next backup reads it back from this signature member
-    await options.stateIndex?.add(entryFromHeader(header, entry.index)!, 'signature');
+    await options.stateIndex?.addStored(entryFromHeader(header, entry.index)!, 'signature', offset);
     await filelist.add(kind, entry.index);
     countStored(kind, contentBytes, entry.size);
   }

@@ -6,12 +6,12 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { isEncryptedName } from '../duplicity/file-names.js';
-import { readTar } from '../tar/volume-reader.js';
+import { readTar, TarReader, type TarEntry } from '../tar/volume-reader.js';
 import { decryptedStoredFile, streamStoredFile } from './set-reader.js';
 import { overlaySignatures, type SignatureStateEntry } from './signature-state.js';
-import { openStateIndex, stateIndexKey, STATE_INDEX_NAME, type StateIndexKey } from './state-index.js';
+import { openStateIndex, stateIndexKey, STATE_INDEX_NAME, type IndexedObject, type StateIndexKey } from './state-index.js';
 import { compareIndex, formatPath } from '../fsmeta/entry.js';
-import { indexToPath } from '../duplicity/member-names.js';
+import { indexToPath, parseMemberName } from '../duplicity/member-names.js';
 import { IntegrityError } from '../errors/lifeboat-error.js';
 import type { Target } from './target.js';
 import { batched, type Batched } from './batched.js';
@@ -42,56 +42,70 @@ export async function readPreviousState(target: Target, chain: SignatureChainFil
   const key = chain.location === 'local' ? await stateIndexKey(target.cacheDir, names) : undefined;
   const indexed = key ? await openStateIndex(target.cacheDir, key) : undefined;
   if (!indexed) return { state: readSignatureChain(target, chain), key };
-  return { state: withChainSignatures(indexed, () => readSignatureChain(target, chain), join(target.cacheDir, STATE_INDEX_NAME)), key };
+  const open = (file: number) => new TarReader(signatureFileBytes(target, chain.location, names[file]), { drain: false });
+  return { state: withChainSignatures(indexed, open, join(target.cacheDir, STATE_INDEX_NAME)), key };
 }
 
 /**
- * The index's objects, each signature body looked up in the chain, which is read forward only when
- * asked; in the index's batches.
+ * The index's objects, each signature body read from the signature file and offset the index names
+ * (each file read forward only, and only when asked); in the index's batches.
  */
-function withChainSignatures(
-  indexed: Batched<Omit<SignatureStateEntry, 'body'>>, chain: () => AsyncIterable<SignatureStateEntry>, indexPath: string,
-): Batched<SignatureStateEntry> {
-  let cursor: AsyncIterator<SignatureStateEntry> | undefined;
-  let current: IteratorResult<SignatureStateEntry> | undefined;
-  const bodyOf = async function* (wanted: SignatureStateEntry['entry']): AsyncGenerator<Buffer> {
-    cursor ??= chain()[Symbol.asyncIterator]();
-    current ??= await cursor.next();
-    while (!current.done && compareIndex(current.value.entry.index, wanted.index) < 0) current = await cursor.next();
-    if (current.done || compareIndex(current.value.entry.index, wanted.index) !== 0 || current.value.kind !== 'signature') {
+function withChainSignatures(indexed: Batched<IndexedObject>, open: (file: number) => TarReader, indexPath: string): Batched<SignatureStateEntry> {
+  const readers: TarReader[] = [];
+  const bodyOf = async function* (wanted: IndexedObject): AsyncGenerator<Buffer> {
+    const { entry, location } = wanted;
+    let member: TarEntry | null = null;
+    if (location) {
+      const reader = readers[location.file] ??= open(location.file);
+      member = await reader.entryAt(location.offset).catch((err: unknown) => {
+        // no tar header there (a tar error has the stream offset): the index is wrong about it. A file
+        // that is not even gzip says so itself
+        if (err instanceof IntegrityError && err.offset !== undefined) return null;
+        throw err;
+      });
+    }
+    const found = member ? parseMemberName(member.header.name) : undefined;
+    if (!found || found.kind !== 'signature' || found.multivol || compareIndex(found.index, entry.index) !== 0) {
       // the index was made from this chain's files (names and sizes match), so this is a bug or damage:
       // removed, the next backup reads the chain itself
       await unlink(indexPath).catch(() => undefined);
-      throw new IntegrityError(`${indexPath}: the state index disagrees with the signature files at ${formatPath(indexToPath(wanted.index))}; it was removed`, {
+      throw new IntegrityError(`${indexPath}: the state index disagrees with the signature files at ${formatPath(indexToPath(entry.index))}; it was removed`, {
         hint: 'run the backup again: it reads the signature files instead',
       });
     }
-    yield* current.value.body;
+    yield* member!.body;
   };
   return batched(async function* () {
     const it = indexed.batches();
     try {
       for (let next = await it.next(); !next.done; next = await it.next()) {
-        yield next.value.map(({ entry, kind, record }) => new IndexedState(entry, kind, record, bodyOf));
+        yield next.value.map((object) => new IndexedState(object, bodyOf));
       }
     } finally {
       await it.return?.(undefined);
-      await cursor?.return?.();
+      for (const reader of readers) await reader?.close();
     }
   });
 }
 
-/** An object of the state index; its signature body is looked up in the chain only when it is read (a changed file's). */
+/** An object of the state index; its signature body is read from the chain only when it is read (a changed file's). */
 class IndexedState implements SignatureStateEntry {
-  constructor(
-    readonly entry: SignatureStateEntry['entry'],
-    readonly kind: SignatureStateEntry['kind'],
-    readonly record: SignatureStateEntry['record'],
-    private readonly bodyOf: (entry: SignatureStateEntry['entry']) => AsyncGenerator<Buffer>,
-  ) {}
+  readonly entry: SignatureStateEntry['entry'];
+  readonly kind: SignatureStateEntry['kind'];
+  readonly record: SignatureStateEntry['record'];
+  readonly #object: IndexedObject;
+  readonly #bodyOf: (object: IndexedObject) => AsyncGenerator<Buffer>;
+
+  constructor(object: IndexedObject, bodyOf: (object: IndexedObject) => AsyncGenerator<Buffer>) {
+    this.entry = object.entry;
+    this.kind = object.kind;
+    this.record = object.record;
+    this.#object = object;
+    this.#bodyOf = bodyOf;
+  }
 
   get body(): AsyncIterable<Buffer> {
-    return this.bodyOf(this.entry);
+    return this.#bodyOf(this.#object);
   }
 }
 

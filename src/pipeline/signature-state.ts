@@ -6,7 +6,7 @@ import { IntegrityError } from '../errors/lifeboat-error.js';
 import { entryFromHeader } from '../duplicity/entry-header.js';
 import { parseMemberName, type MemberKind } from '../duplicity/member-names.js';
 import type { TarEntry } from '../tar/volume-reader.js';
-import type { StateRecord } from './state-index.js';
+import type { SignatureLocation, StateRecord } from './state-index.js';
 
 export interface SignatureStateEntry {
   entry: Entry;
@@ -15,12 +15,16 @@ export interface SignatureStateEntry {
   body: AsyncIterable<Buffer>;
   /** the object's record in the state index, when the state was read from one (state-index.ts) */
   record?: StateRecord;
+  /** which of the overlaid signature files holds the member (0: the first) and the member's offset in it */
+  location?: SignatureLocation;
 }
 
 interface Cursor {
   iterator: AsyncIterator<TarEntry>;
   current: { member: TarEntry; kind: MemberKind; index: Buffer[] } | undefined;
   label: string;
+  /** its position among the overlaid files */
+  file: number;
 }
 
 async function advance(cursor: Cursor): Promise<void> {
@@ -46,7 +50,7 @@ async function advance(cursor: Cursor): Promise<void> {
 export async function* overlaySignatures(
   sources: AsyncIterable<TarEntry>[], labels: string[] = [],
 ): AsyncGenerator<SignatureStateEntry> {
-  const cursors: Cursor[] = sources.map((s, i) => ({ iterator: s[Symbol.asyncIterator](), current: undefined, label: labels[i] ?? `signature file ${i + 1}` }));
+  const cursors: Cursor[] = sources.map((s, i) => ({ iterator: s[Symbol.asyncIterator](), current: undefined, label: labels[i] ?? `signature file ${i + 1}`, file: i }));
   try {
     for (const c of cursors) await advance(c);
     for (;;) {
@@ -61,7 +65,7 @@ export async function* overlaySignatures(
       if (kind !== 'deleted') {
         const entry = entryFromHeader(member.header, index);
         if (!entry) throw new IntegrityError(`${winner!.label}: unsupported member type for "${member.header.name.toString('latin1')}"`);
-        yield { entry, kind: kind as SignatureStateEntry['kind'], body: member.body };
+        yield { entry, kind: kind as SignatureStateEntry['kind'], body: member.body, location: { file: winner!.file, offset: member.offset } };
       }
       for (const c of cursors) if (c.current && compareIndex(c.current.index, lowest) === 0) await advance(c);
     }

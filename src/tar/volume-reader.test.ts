@@ -6,7 +6,7 @@ import { IntegrityError } from '../errors/lifeboat-error.js';
 import { encodeHeader } from './header.js';
 import { gnuArchive, gnuLongLink, gnuLongName, paxGlobalArchive, ustarArchive } from './python-fixtures.js';
 import { chunked, fileHeader, haveSamples, readAll, sampleTar, type ReadEntry } from './test-helpers.js';
-import { readTar } from './volume-reader.js';
+import { readTar, TarReader } from './volume-reader.js';
 
 const PLAIN_FULL = 'plain/duplicity-full.20261126T060425Z.vol1.difftar.gz';
 const NOCOMP_VOL = 'nocomp/duplicity-full.20261126T060435Z.vol1.difftar';
@@ -241,4 +241,22 @@ test('pax records override the ustar fields, hard links and unknown types are re
   assert.equal(entries[0].body.toString(), 'hi');
   assert.deepEqual(entries[1].header, link);
   assert.deepEqual([entries[2].header.type, entries[2].typeflag, entries[2].body.toString()], ['other', 0x56, 'xyz']);
+});
+
+test('entryAt reads the entries at given offsets, GNU long names included, skipping what lies between; going back is an IntegrityError', async () => {
+  const data = gunzipSync(Buffer.from(gnuArchive, 'base64'));
+  const { entries } = await readAll(data, 100);
+  const reader = new TarReader(chunked(data, 100), { drain: false });
+  // the first entry has a long-name header before it; the second is skipped unread
+  const first = (await reader.entryAt(entries[0].offset))!;
+  assert.deepEqual(first.header.name, Buffer.from(gnuLongName, 'base64'));
+  const third = (await reader.entryAt(entries[2].offset))!;
+  assert.deepEqual(third.header.name, entries[2].header.name);
+  assert.equal(third.dataOffset, entries[2].dataOffset);
+  // an offset inside an entry's header blocks has no header of its own
+  await assert.rejects(reader.entryAt(entries[4].offset + 1), isIntegrity(entries[4].offset + 1, /checksum/));
+  await assert.rejects(reader.entryAt(entries[0].offset), isIntegrity(entries[0].offset, /asked for after offset/));
+  await reader.close();
+  const past = new TarReader(chunked(data, 100), { drain: false });
+  await assert.rejects(past.entryAt(data.length + 512), /ends before offset/);
 });

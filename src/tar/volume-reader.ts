@@ -82,6 +82,29 @@ export class TarReader implements AsyncIterable<TarEntry> {
     }
   }
 
+  /**
+   * The entry whose first header block is at `offset` of the stream (or null at the stream's end), read
+   * without iterating: the rest of the current entry and everything up to `offset` is skipped unread.
+   * Offsets must come in increasing order, and close() ends the reading. For a reader that was told
+   * where its entries are (pipeline/signature-chain.ts: the state index knows each signature's offset).
+   */
+  async entryAt(offset: number): Promise<TarEntry | null> {
+    if (this.#started) throw new Error('a TarReader that is iterated cannot also be read by offset');
+    await this.#skipRest();
+    const gap = offset - this.#source.offset;
+    if (gap < 0) throw new IntegrityError(`tar entry at offset ${offset} asked for after offset ${this.#source.offset}`, { offset });
+    if (gap > 0 && (await this.#source.skip(gap)) < gap) {
+      throw new IntegrityError(`tar stream truncated: it ends before offset ${offset}`, { offset: this.#source.offset });
+    }
+    return this.#next();
+  }
+
+  /** Stops a reader read with entryAt() (an iterated one stops when its iteration ends). */
+  async close(): Promise<void> {
+    this.#serial++;
+    await this.#source.close();
+  }
+
   async #skipRest(): Promise<void> {
     const want = this.#remaining + this.#padding;
     if (want === 0) return;

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { after, test } from 'node:test';
-import { compareIndex } from '../../src/fsmeta/entry.js';
+import { appendFileSync } from 'node:fs';
+import { compareIndex, pathOfIndex } from '../../src/fsmeta/entry.js';
 import { overlaySignatures } from '../../src/pipeline/signature-state.js';
-import { openStateIndex, stateIndexKey, StateIndexWriter, STATE_INDEX_NAME } from '../../src/pipeline/state-index.js';
+import { openStateIndex, stateIndexKey, StateIndexWriter, STATE_INDEX_NAME, type IndexedObject } from '../../src/pipeline/state-index.js';
 import { readTar } from '../../src/tar/volume-reader.js';
 import { makeTree, mutateTree } from '../support/make-tree.js';
 import { runMain } from '../support/run-main.js';
@@ -43,6 +44,14 @@ async function indexState(cache: string): Promise<unknown[] | undefined> {
   if (!state) return undefined;
   const out: unknown[] = [];
   for await (const s of state) out.push({ entry: s.entry, kind: s.kind });
+  return out;
+}
+
+async function indexObjects(cache: string): Promise<IndexedObject[]> {
+  const state = await openStateIndex(cache, (await stateIndexKey(cache, signatureNames(cache)))!);
+  assert.ok(state, 'the archive dir has an index of its chain');
+  const out: IndexedObject[] = [];
+  for await (const object of state) out.push(object);
   return out;
 }
 
@@ -147,6 +156,61 @@ test('an incremental through an index of many batches stores what one through th
   assert.deepStrictEqual(withIndex, withoutIndex);
   // and the index it leaves is the chain's state
   assert.deepStrictEqual(await indexState(join(archive, 'n')), await chainState(join(archive, 'n')));
+});
+
+test('each signature is read where the index says, in every signature file of the chain, from an index written from an index or from the chain', async () => {
+  const { source, target, archive, cache } = await fullChain('loc', { seed: 11, bigFileBytes: 2 << 20 });
+  await mutateTree(source, 1, 11);
+  await backup('incremental', source, target, archive);
+  // the next index is written from the chain's signature files (their members' offsets), not from an index
+  rmSync(join(cache, STATE_INDEX_NAME));
+  await mutateTree(source, 2, 11);
+  await backup('incremental', source, target, archive);
+  // two files whose signatures are in each of the three signature files change once more
+  const picked = new Map<number, IndexedObject[]>();
+  for (const object of await indexObjects(cache)) {
+    if (object.kind !== 'signature' || object.entry.type !== 'reg' || !object.location) continue;
+    const list = picked.get(object.location.file) ?? [];
+    if (list.length < 2) picked.set(object.location.file, [...list, object]);
+  }
+  assert.deepEqual([...picked.keys()].sort(), [0, 1, 2], 'the index names members of all three signature files');
+  for (const object of [...picked.values()].flat()) {
+    const path = pathOfIndex(source, object.entry.index);
+    appendFileSync(path, 'third round\n');
+    utimesSync(path, 1_900_000_000, 1_900_000_000);
+  }
+  const { withIndex, withoutIndex } = await incrementalBothWays('loc', source, target, archive);
+  // the new set's volume comes last: its deltas are the six files
+  const lastDiffs = withIndex.filter((l) => l.startsWith('diff/')).slice(-6).map((l) => l.split(' ')[0]).sort();
+  assert.deepEqual(lastDiffs, [...picked.values()].flat().map((o) => `diff/${Buffer.concat(o.entry.index.flatMap((c, i) => (i ? [Buffer.from('/'), c] : [c]))).toString('latin1')}`).sort());
+  assert.deepStrictEqual(withIndex, withoutIndex);
+});
+
+test('an index whose offset misses a file\'s signature member fails the backup in one line and is removed', async () => {
+  const { source, target, archive, cache } = await fullChain('off', { seed: 12 });
+  const objects = await indexObjects(cache);
+  const victim = objects.find((o) => o.kind === 'signature' && o.entry.type === 'reg' && o.entry.size > 0)!;
+  for (const shift of [1, 512]) {
+    // a byte on (no tar header there), or a block on (another member's header, or none)
+    const writer = new StateIndexWriter(dir);
+    for (const o of objects) await writer.add(o.entry, o.kind, o === victim ? { file: 0, offset: victim.location!.offset + shift } : o.location);
+    await writer.install(cache, (await stateIndexKey(cache, signatureNames(cache)))!);
+    const path = pathOfIndex(source, victim.entry.index);
+    appendFileSync(path, `changed ${shift}\n`);
+    utimesSync(path, 1_900_000_000 + shift, 1_900_000_000 + shift);
+    const r = await runMain(['duplicity', 'incremental', '--no-encryption', '--archive-dir', archive, '--name', 'n', source, `file://${target}`]);
+    assert.notEqual(r.code, 0, `offset + ${shift}`);
+    assert.match(r.stderr, /state index disagrees with the signature files at .*; it was removed/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(existsSync(join(cache, STATE_INDEX_NAME)), false);
+    // put it back as it was for the next shift: the chain is unchanged by the failed run
+    const again = new StateIndexWriter(dir);
+    for (const o of objects) await again.add(o.entry, o.kind, o.location);
+    await again.install(cache, (await stateIndexKey(cache, signatureNames(cache)))!);
+  }
+  rmSync(join(cache, STATE_INDEX_NAME));
+  await backup('incremental', source, target, archive);
+  assert.deepStrictEqual(await indexState(cache), await chainState(cache));
 });
 
 test('an index read part of the way and stopped leaves no descriptor open; it is read once', async () => {
