@@ -40,3 +40,24 @@ test('formatPath escapes only the bytes that are not valid UTF-8', () => {
   assert.equal(formatPath(Buffer.from([0x61, 0xff, 0xc3, 0xbc, 0xc3])), 'a\\xFFü\\xC3');
   assert.equal(formatPath('as-is'), 'as-is');
 });
+
+test('compareIndex agrees with Buffer.compare, component by component, on random names that share prefixes', () => {
+  let seed = 12345;
+  const next = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
+  // few distinct bytes (0x00, 0x61, 0x62, 0xff) and short lengths, so components often share prefixes or are equal
+  const component = () => Buffer.from(Array.from({ length: next() % 4 }, () => [0x00, 0x61, 0x62, 0xff][next() % 4]));
+  const index = () => Array.from({ length: next() % 4 }, component);
+  const reference = (a: Buffer[], b: Buffer[]) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = Buffer.compare(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return Math.sign(a.length - b.length);
+  };
+  for (let n = 0; n < 20_000; n++) {
+    const a = index();
+    const b = n % 3 === 0 ? a.map((c) => Buffer.from(c)) : index();
+    assert.equal(compareIndex(a, b), reference(a, b), `${a.map((c) => c.toString('hex')).join('/')} vs ${b.map((c) => c.toString('hex')).join('/')}`);
+    assert.equal(compareIndex(a, a), 0);
+  }
+});

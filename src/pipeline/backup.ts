@@ -151,12 +151,14 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     // recorded as gone, in index order
     for (const entry of walk) {
       // everything in the old state before this index is gone from the source
-      while (old && compareIndex(old.entry.index, entry.index) < 0) {
-        await recordDeletion({ entry: old.entry, kind: old.kind });
+      let order = old ? compareIndex(old.entry.index, entry.index) : 1;
+      while (order < 0) {
+        await recordDeletion({ entry: old!.entry, kind: old!.kind });
         const moving = nextOld();
         if (moving) await moving;
+        order = old ? compareIndex(old.entry.index, entry.index) : 1;
       }
-      const previous = old && compareIndex(old.entry.index, entry.index) === 0 ? old : undefined;
+      const previous = order === 0 ? old : undefined;
       options.onProgress?.(stats);
       if (previous && isUnchanged(entry, previous.entry, names, options.racyWindow)) {
         // the state keeps the object as the previous backup stored it
