@@ -42,7 +42,8 @@ export async function readPreviousState(target: Target, chain: SignatureChainFil
   const key = chain.location === 'local' ? await stateIndexKey(target.cacheDir, names) : undefined;
   const indexed = key ? await openStateIndex(target.cacheDir, key) : undefined;
   if (!indexed) return { state: readSignatureChain(target, chain), key };
-  const open = (file: number) => new TarReader(signatureFileBytes(target, chain.location, names[file]), { drain: false });
+  // a file number past the chain's end is the index's fault, like an offset where no member starts
+  const open = (file: number) => (file < names.length ? new TarReader(signatureFileBytes(target, chain.location, names[file]), { drain: false }) : undefined);
   return { state: withChainSignatures(indexed, open, join(target.cacheDir, STATE_INDEX_NAME)), key };
 }
 
@@ -50,24 +51,28 @@ export async function readPreviousState(target: Target, chain: SignatureChainFil
  * The index's objects, each signature body read from the signature file and offset the index names
  * (each file read forward only, and only when asked); in the index's batches.
  */
-function withChainSignatures(indexed: Batched<IndexedObject>, open: (file: number) => TarReader, indexPath: string): Batched<SignatureStateEntry> {
-  const readers: TarReader[] = [];
+function withChainSignatures(
+  indexed: Batched<IndexedObject>, open: (file: number) => TarReader | undefined, indexPath: string,
+): Batched<SignatureStateEntry> {
+  const readers: (TarReader | undefined)[] = [];
   const bodyOf = async function* (wanted: IndexedObject): AsyncGenerator<Buffer> {
     const { entry, location } = wanted;
     let member: TarEntry | null = null;
-    if (location) {
-      const reader = readers[location.file] ??= open(location.file);
+    const reader = location && (readers[location.file] ??= open(location.file));
+    if (location && reader) {
+      // no tar header there (a tar error has the stream offset): the index or the file is wrong
       member = await reader.entryAt(location.offset).catch((err: unknown) => {
-        // no tar header there (a tar error has the stream offset): the index is wrong about it. A file
-        // that is not even gzip says so itself
         if (err instanceof IntegrityError && err.offset !== undefined) return null;
         throw err;
       });
     }
     const found = member ? parseMemberName(member.header.name) : undefined;
     if (!found || found.kind !== 'signature' || found.multivol || compareIndex(found.index, entry.index) !== 0) {
-      // the index was made from this chain's files (names and sizes match), so this is a bug or damage:
-      // removed, the next backup reads the chain itself
+      // a damaged signature file (its bytes changed, its size not) can put garbage where the member
+      // was: read to its end, its gzip check names it. Else the index was made from this chain's files
+      // (names and sizes match), so this is a bug or damage of the index: removed, the next backup
+      // reads the chain itself
+      await reader?.drain();
       await unlink(indexPath).catch(() => undefined);
       throw new IntegrityError(`${indexPath}: the state index disagrees with the signature files at ${formatPath(indexToPath(entry.index))}; it was removed`, {
         hint: 'run the backup again: it reads the signature files instead',
@@ -83,7 +88,7 @@ function withChainSignatures(indexed: Batched<IndexedObject>, open: (file: numbe
       }
     } finally {
       await it.return?.(undefined);
-      for (const reader of readers) await reader?.close();
+      for (const reader of readers) await reader?.close().catch(() => undefined);
     }
   });
 }
@@ -117,6 +122,8 @@ function signatureFileBytes(target: Target, location: 'local' | 'remote', name: 
   // so the walk rarely waits for the signatures (zlib streams take the stream options too)
   const gunzip = createGunzip({ chunkSize: 1 << 18, readableHighWaterMark: 1 << 20 } as ZlibOptions);
   stream.on('error', (err: Error) => gunzip.destroy(err));
+  // a reader that stops early destroys the gunzip, which pipe() does not pass on: the file stays open
+  gunzip.on('close', () => stream.destroy());
   // the reader gets a damaged file's error when it reads; without a listener an error before that
   // (the chain is opened before the walk starts) was an unhandled 'error' event and a stack trace
   gunzip.on('error', () => undefined);

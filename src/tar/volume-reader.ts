@@ -99,6 +99,17 @@ export class TarReader implements AsyncIterable<TarEntry> {
     return this.#next();
   }
 
+  /**
+   * Reads the rest of the input of a reader read with entryAt(), unparsed, so that the checks at the
+   * input's end run (a gzip stream's CRC): a damaged file is told from a wrong offset.
+   */
+  async drain(): Promise<void> {
+    this.#serial++;
+    this.#remaining = 0;
+    this.#padding = 0;
+    await this.#source.drain();
+  }
+
   /** Stops a reader read with entryAt() (an iterated one stops when its iteration ends). */
   async close(): Promise<void> {
     this.#serial++;

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
 import { appendFileSync } from 'node:fs';
 import { compareIndex, pathOfIndex } from '../../src/fsmeta/entry.js';
@@ -211,6 +211,58 @@ test('an index whose offset misses a file\'s signature member fails the backup i
   rmSync(join(cache, STATE_INDEX_NAME));
   await backup('incremental', source, target, archive);
   assert.deepStrictEqual(await indexState(cache), await chainState(cache));
+});
+
+test('a signature file damaged at a changed file\'s member is named, not blamed on the index; a file number past the chain is the index\'s fault', async () => {
+  const { source, target, archive, cache } = await fullChain('dmg', { seed: 13 });
+  const objects = await indexObjects(cache);
+  const victim = objects.find((o) => o.kind === 'signature' && o.entry.type === 'reg' && o.entry.size > 0 && o.entry.index.length === 1)!;
+  // the signature file gzipped as stored blocks, so a flipped byte decodes as itself and only the
+  // gzip check at the end finds it: 4 MiB of zeros after the tar's end put that beyond what the reader
+  // inflates ahead. The index rewritten for the file's new size
+  const name = signatureNames(cache)[0];
+  const original = readFileSync(join(cache, name));
+  const stored = gzipSync(Buffer.concat([gunzipSync(original), Buffer.alloc(4 << 20)]), { level: 0 });
+  const at = stored.indexOf(Buffer.concat([Buffer.from('signature/'), victim.entry.index[0]]));
+  assert.ok(at > 0, 'the member name is in the stored gzip');
+  stored[at + 'signature/'.length] ^= 0x01;
+  writeFileSync(join(cache, name), stored);
+  const install = async (locate: (o: IndexedObject) => IndexedObject['location']) => {
+    const writer = new StateIndexWriter(dir);
+    for (const o of objects) await writer.add(o.entry, o.kind, locate(o));
+    await writer.install(cache, (await stateIndexKey(cache, signatureNames(cache)))!);
+  };
+  await install((o) => o.location);
+  const path = pathOfIndex(source, victim.entry.index);
+  appendFileSync(path, 'changed\n');
+  utimesSync(path, 1_900_000_000, 1_900_000_000);
+  const damaged = await runMain(['duplicity', 'incremental', '--no-encryption', '--archive-dir', archive, '--name', 'n', source, `file://${target}`]);
+  assert.notEqual(damaged.code, 0);
+  assert.match(damaged.stderr, /full-signatures\.[^ ]*\.sigtar\.gz: not a valid gzip stream/);
+  assert.match(damaged.stderr, /hint: the archive dir's copy is damaged/);
+  assert.doesNotMatch(damaged.stderr, /\n\s+at /);
+  assert.equal(existsSync(join(cache, STATE_INDEX_NAME)), true, 'the index is not to blame, and stays');
+  // the file mended; then an index naming a fourth signature file of a chain of one
+  writeFileSync(join(cache, name), original);
+  await install((o) => (o === victim ? { file: 3, offset: 0 } : o.location));
+  const beyond = await runMain(['duplicity', 'incremental', '--no-encryption', '--archive-dir', archive, '--name', 'n', source, `file://${target}`]);
+  assert.notEqual(beyond.code, 0);
+  assert.match(beyond.stderr, /state index disagrees with the signature files at .*; it was removed/);
+  assert.doesNotMatch(beyond.stderr, /\n\s+at /);
+  assert.equal(existsSync(join(cache, STATE_INDEX_NAME)), false);
+});
+
+test('an incremental through the index leaves no signature file open', async () => {
+  const { source, target, archive } = await fullChain('fds', { seed: 14 });
+  const changed = join(source, 'hello.txt');
+  appendFileSync(changed, 'changed\n');
+  utimesSync(changed, 1_900_000_000, 1_900_000_000);
+  await backup('incremental', source, target, archive);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const open = readdirSync('/proc/self/fd').filter((fd) => {
+    try { return readlinkSync(`/proc/self/fd/${fd}`).includes('sigtar'); } catch { return false; }
+  });
+  assert.deepEqual(open, []);
 });
 
 test('an index read part of the way and stopped leaves no descriptor open; it is read once', async () => {
