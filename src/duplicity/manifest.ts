@@ -1,5 +1,6 @@
 // The manifest of a backup set (§4): byte-exact writing, duplicity-compatible reading, path quoting.
 import { IntegrityError } from '../errors/lifeboat-error.js';
+import { compareIndex } from '../fsmeta/entry.js';
 
 /**
  * A path below the backup root as raw byte components, as duplicity's index tuples: `[]` is the root,
@@ -147,14 +148,8 @@ export function unquoteManifestPath(quoted: Buffer): Buffer {
   return Buffer.from(bytes);
 }
 
-/** Index order (§5.6): component by component in byte order, a prefix before its extensions. */
-export function compareIndexes(a: Index, b: Index): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const order = Buffer.compare(a[i], b[i]);
-    if (order !== 0) return order;
-  }
-  return a.length - b.length;
-}
+/** Index order (§5.6): component by component in byte order, a prefix before its extensions (the one order, fsmeta/entry.ts). */
+export const compareIndexes: (a: Index, b: Index) => number = compareIndex;
 
 /** Whether the volume may hold `prefix` or anything below it (§10.1 step 4), as duplicity decides. */
 export function volumeMayContain(volume: ManifestVolume, prefix: Index): boolean {

@@ -227,9 +227,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     if (entry.type !== 'reg') {
       await addMember(snapshotMember(entry));
       const header = snapshotSignatureHeader(entry);
-      const offset = sigTar.offset;
       await writeSig(sigTar.add(header));
-      await options.stateIndex?.addStored(entryFromHeader(header, entry.index)!, 'snapshot', offset);
+      // no signature to look up later: no location
+      await options.stateIndex?.add(entryFromHeader(header, entry.index)!, 'snapshot');
       const size = statSize(entry);
       countStored('new', size, size);
       return true;
