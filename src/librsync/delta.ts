@@ -131,7 +131,10 @@ const MAX_AHEAD = 64;
  */
 const HITS = 8;
 
-/** Builds a delta of pushed new data against a signature; push() and finish() return delta bytes. */
+/**
+ * Builds a delta of pushed new data against a signature; push() and finish() return delta bytes, and
+ * pushParts() and finishParts() the same bytes as they were made, without joining them.
+ */
 export class DeltaBuilder {
   readonly #sig: Signature;
   readonly #weak: Int32Array;
@@ -216,10 +219,23 @@ export class DeltaBuilder {
   }
 
   push(chunk: Uint8Array): Buffer {
-    if (chunk.length === 0) return this.#take();
+    return this.#join(this.pushParts(chunk));
+  }
+
+  finish(): Buffer {
+    return this.#join(this.finishParts());
+  }
+
+  /**
+   * The delta bytes of `chunk` in parts, some of them views of the builder's buffer: valid only until
+   * the next pushParts() or finishParts(). A reader that copies the bytes at once (a worker into its
+   * ring) saves joining them into a new buffer per chunk, which was most of a worker's garbage.
+   */
+  pushParts(chunk: Uint8Array): Buffer[] {
+    if (chunk.length === 0) return this.#takeParts();
     if (this.#sig.blockCount === 0) {
       this.#emitLiteral(Buffer.from(chunk));
-      return this.#take();
+      return this.#takeParts();
     }
     // keep only what is still needed: the pending literal and the unscanned tail (bounded by MAX_LITERAL_RUN)
     const keep = this.#buf.length - this.#litStart;
@@ -237,10 +253,11 @@ export class DeltaBuilder {
     this.#litStart = 0;
     this.#buf = this.#store.subarray(0, need);
     this.#scan(false);
-    return this.#take();
+    return this.#takeParts();
   }
 
-  finish(): Buffer {
+  /** The last parts, the end command last and in a buffer of its own; valid as pushParts()' are. */
+  finishParts(): Buffer[] {
     if (!this.#finished) {
       this.#finished = true;
       this.#scan(true);
@@ -249,14 +266,18 @@ export class DeltaBuilder {
       this.#flushCopy();
       this.#out.push(Buffer.from([OP_END]));
     }
-    return this.#take();
+    return this.#takeParts();
   }
 
-  #take(): Buffer {
-    // always a copy when it could be a view of #store, which the next push overwrites
-    const out = this.#out.length === 1 && this.#out[0].buffer !== this.#store.buffer ? this.#out[0] : Buffer.concat(this.#out);
+  #takeParts(): Buffer[] {
+    const out = this.#out;
     this.#out = [];
     return out;
+  }
+
+  #join(parts: Buffer[]): Buffer {
+    // always a copy when it could be a view of #store, which the next push overwrites
+    return parts.length === 1 && parts[0].buffer !== this.#store.buffer ? parts[0] : Buffer.concat(parts);
   }
 
   /** Scans the buffer from #pos; `final` lets the window shrink over the last bytes of the input. */
@@ -523,4 +544,16 @@ export async function* generateDelta(
     if (out.length > 0) yield out;
   }
   yield builder.finish();
+}
+
+/**
+ * The same delta as its parts (DeltaBuilder.pushParts): the magic number first and the end command
+ * last, each a part of its own. A part is valid only until the next one is asked for.
+ */
+export async function* generateDeltaParts(
+  signature: Signature | SignatureIndex, source: AsyncIterable<Uint8Array>, knownSum?: KnownStrongSum,
+): AsyncGenerator<Buffer> {
+  const builder = new DeltaBuilder(signature, knownSum);
+  for await (const chunk of source) yield* builder.pushParts(chunk);
+  yield* builder.finishParts();
 }

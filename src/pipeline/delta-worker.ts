@@ -7,7 +7,8 @@
 // reader wants them and says how many it took, and the worker waits while the ring is full. A file
 // rewritten from end to end streams through, it is never held whole; and no buffer is allocated per
 // message: buffers moved to the main thread and queued there outlived the young generation, and were
-// freed only by a full garbage collection.
+// freed only by a full garbage collection. Nor per chunk of the file: the delta's parts are copied into
+// the ring as the builder made them, not joined first (that was most of a worker's garbage).
 import { parentPort } from 'node:worker_threads';
 import { DELTA_MAGIC, OP_END } from '../librsync/delta.js';
 import { filePayload } from './file-payload.js';
@@ -76,21 +77,26 @@ async function run(job: Extract<WorkerRequest, { type: 'diff' }>): Promise<void>
   written = announced = taken = 0;
   cancelled = false;
   try {
-    const file = filePayload(job.fd, job.sizeHint, job.blockLength, job.previous, { start: job.start, end: job.end });
-    // one chunk is held back: the last one ends with the end command, which only the last segment keeps
+    // the delta's parts are copied into the ring as they come: a part is valid only until the next
+    const file = filePayload(job.fd, job.sizeHint, job.blockLength, job.previous, { start: job.start, end: job.end }, true);
+    let first = true;
+    // a part that may be the end command is held back (a copy): only the last segment keeps it
     let held: Buffer | undefined;
-    for await (const chunk of file.payload) {
-      if (held === undefined) {
-        // the first chunk starts with the magic number, which only the first segment keeps
-        if (chunk.readUInt32BE(0) !== DELTA_MAGIC) throw new Error('delta worker: the delta does not start with its magic number');
-        held = job.first ? chunk : chunk.subarray(4);
+    for await (const part of file.payload) {
+      if (first) {
+        // the magic number comes first, a part of its own: only the first segment keeps it
+        if (part.length !== 4 || part.readUInt32BE(0) !== DELTA_MAGIC) throw new Error('delta worker: the delta does not start with its magic number');
+        first = false;
+        if (job.first) await put(part);
         continue;
       }
-      await put(held);
-      held = chunk;
+      if (held) await put(held);
+      held = undefined;
+      if (part.length === 1 && part[0] === OP_END) held = Buffer.from(part);
+      else await put(part);
     }
-    if (!held || held[held.length - 1] !== OP_END) throw new Error('delta worker: the delta does not end with its end command');
-    await put(job.last ? held : held.subarray(0, held.length - 1));
+    if (!held) throw new Error('delta worker: the delta does not end with its end command');
+    if (job.last) await put(held);
     announce();
     const { contentBytes, signature } = file.result();
     reply({ type: 'end', contentBytes, signature: job.first ? signature : signature.subarray(12) });

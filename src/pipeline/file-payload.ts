@@ -4,7 +4,7 @@
 // worker thread for big changed files. Reading once matters: a file that changes while it is read must
 // still get a signature of exactly the bytes stored, or the next incremental's delta would be wrong.
 import { readSync } from 'node:fs';
-import { generateDelta, type SignatureIndex } from '../librsync/delta.js';
+import { generateDelta, generateDeltaParts, type SignatureIndex } from '../librsync/delta.js';
 import { DUPLICITY_STRONG_LENGTH, SignatureBuilder, type Signature } from '../librsync/signature.js';
 
 export interface FilePayload {
@@ -23,7 +23,11 @@ export interface FileRange {
   end?: number;
 }
 
-export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature | SignatureIndex, range?: FileRange): FilePayload {
+/**
+ * With `deltaParts` a delta streams out in the parts it is made of (generateDeltaParts), each valid
+ * only until the next is asked for: for a reader that copies them at once.
+ */
+export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature | SignatureIndex, range?: FileRange, deltaParts = false): FilePayload {
   const builder = new SignatureBuilder({ blockLength, strongLength: DUPLICITY_STRONG_LENGTH, rememberRecent: previous !== undefined });
   const sigParts: Buffer[] = [];
   let contentBytes = 0;
@@ -40,7 +44,7 @@ export function filePayload(fd: number, sizeHint: number, blockLength: number, p
     signature = Buffer.concat(sigParts);
   };
   // the delta reads the same bytes after the signature builder: its matching blocks' MD4 sums come from there
-  const payload = previous ? generateDelta(previous, content(), builder.recentStrongSum) : content();
+  const payload = previous ? (deltaParts ? generateDeltaParts : generateDelta)(previous, content(), builder.recentStrongSum) : content();
   return {
     payload,
     result: () => {
