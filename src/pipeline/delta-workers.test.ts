@@ -19,7 +19,7 @@ const RDIFF_SIGNATURE = ['signature', '-b', '2048', '-S', '8', '-H', 'md4', '-R'
 /** Reads a delta job to its end; rdiff must patch `dir`/basis with it into `dir`/new. */
 async function patchesBack(dir: string, job: ReturnType<DeltaWorkers['diff']>): Promise<void> {
   const parts: Buffer[] = [];
-  for await (const part of job.payload) parts.push(part);
+  for await (const part of job.payload) parts.push(Buffer.from(part));
   await job.result;
   writeFileSync(join(dir, 'delta'), Buffer.concat(parts));
   execFileSync('rdiff', ['patch', join(dir, 'basis'), join(dir, 'delta'), join(dir, 'patched')]);
@@ -41,7 +41,7 @@ async function checkAgainstRdiff(basis: Buffer, newData: Buffer, options: { work
       const job = workers.diff(fd, options.sizeHint ?? newData.length, 2048, sharedIndex(at('basis.sig')));
       const parts: Buffer[] = [];
       // kept as given, not copied: a part that were a view of a worker's ring would be overwritten
-      for await (const part of job.payload) parts.push(part);
+      for await (const part of job.payload) parts.push(Buffer.from(part));
       const { contentBytes, signature } = await job.result;
       // in pieces of a difftar member's size, which the difftar passes on without copying them again
       assert.ok(parts.slice(0, -1).every((part) => part.length === PIECE_SIZE), `parts of ${[...new Set(parts.map((p) => p.length))].join(', ')} bytes`);

@@ -36,7 +36,10 @@ export type WorkerReply =
   | { type: 'error'; message: string; code?: string; syscall?: string };
 
 export interface DeltaJob {
-  /** the delta, in order; read it to its end, then await `result` */
+  /**
+   * the delta, in order, in pieces of PIECE_SIZE (the last shorter); read it to its end, then await
+   * `result`. One buffer holds every piece in turn: a piece is valid until the next is asked for
+   */
   payload: AsyncGenerator<Buffer>;
   /** settles only after the payload was read to its end (after a failure or an early stop: never) */
   result: Promise<{ contentBytes: number; signature: Buffer }>;
@@ -126,8 +129,9 @@ export class DeltaWorkers {
       let finished = 0;
       // The delta is copied out of the rings once, into pieces of a difftar member's size, which the
       // difftar passes on as they are: copying each ring range, then joining the copies into pieces,
-      // made twice the garbage, and the main thread's peak memory was mostly garbage.
-      let piece = Buffer.allocUnsafe(PIECE_SIZE);
+      // made twice the garbage, and the main thread's peak memory was mostly garbage. The piece is
+      // reused: the volume's spool has copied it by the time the next one is asked for (spool.ts).
+      const piece = Buffer.allocUnsafe(PIECE_SIZE);
       let fill = 0;
       try {
         for (let i = 0; i < segments.length; i++) {
@@ -140,7 +144,6 @@ export class DeltaWorkers {
               p += n;
               if (fill === PIECE_SIZE) {
                 yield piece;
-                piece = Buffer.allocUnsafe(PIECE_SIZE);
                 fill = 0;
               }
             }
@@ -153,7 +156,6 @@ export class DeltaWorkers {
             // the file shrank while it was read: it ends here; the later segments are read and dropped
             if (fill === PIECE_SIZE) {
               yield piece;
-              piece = Buffer.allocUnsafe(PIECE_SIZE);
               fill = 0;
             }
             piece[fill++] = OP_END[0];

@@ -173,6 +173,7 @@ export class ParallelGzip {
     return this.#gatherBytes + this.#queuedInput;
   }
 
+  /** Takes a copy of `data` (into the block being gathered) before it resolves: the caller may reuse it then. */
   async write(data: Uint8Array): Promise<void> {
     if (data.length === 0) return;
     let offset = 0;

@@ -31,8 +31,9 @@ export class SpoolFile {
   #size = 0;
   #hash = createHash('sha1');
   #failed: unknown;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
+  /** bytes gathered for the stream (not with gzip): a new buffer each time, since the stream keeps it */
+  #gather: Buffer | undefined;
+  #gathered = 0;
   readonly #gatherBytes: number;
 
   /** with `encryptor` (plaintext in, OpenPGP out) the file is encrypted, and `compress` is ignored: OpenPGP compresses */
@@ -72,37 +73,40 @@ export class SpoolFile {
 
   /** input bytes taken but not yet compressed and written (gzip only; 0 otherwise) */
   get pendingBytes(): number {
-    return this.#gzip ? this.#gzip.pendingInputBytes + this.#pendingBytes : 0;
+    return this.#gzip ? this.#gzip.pendingInputBytes : 0;
   }
 
   /** Compresses and writes everything written so far, so that storedBytes is exact (gzip only). */
   async settle(): Promise<void> {
     if (!this.#gzip) return;
-    await this.#flush();
     await this.#gzip.flush();
   }
 
   /**
    * Small writes are gathered first: each write into zlib is a round trip to the thread pool, and a
-   * tar stream of small files is mostly 512-byte headers and paddings.
+   * tar stream of small files is mostly 512-byte headers and paddings. The bytes are copied (gzip:
+   * into its block; else into the gathering buffer) by the time this resolves, so the caller may
+   * reuse `chunk` then: a big file's delta comes in one reused buffer (delta-workers.ts).
    */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#failed) throw this.#failed;
     if (this.#gzip) return this.#gzip.write(chunk);
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= this.#gatherBytes) await this.#flush();
+    for (let done = 0; done < chunk.length;) {
+      this.#gather ??= Buffer.allocUnsafe(this.#gatherBytes);
+      const n = Math.min(chunk.length - done, this.#gatherBytes - this.#gathered);
+      this.#gather.set(chunk.subarray(done, done + n), this.#gathered);
+      this.#gathered += n;
+      done += n;
+      if (this.#gathered === this.#gatherBytes) await this.#flush();
+    }
   }
 
+  /** Passes what was gathered on (not with gzip, which gathers itself); the stream keeps the buffer. */
   async #flush(): Promise<void> {
-    if (this.#pendingBytes === 0) return;
-    const data = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    if (this.#gzip) {
-      await this.#gzip.write(data);
-      return;
-    }
+    if (!this.#gather || this.#gathered === 0) return;
+    const data = this.#gather.subarray(0, this.#gathered);
+    this.#gather = undefined;
+    this.#gathered = 0;
     if (!this.#input!.write(data)) {
       await Promise.race([once(this.#input!, 'drain'), this.#done]);
       if (this.#failed) throw this.#failed;
@@ -110,13 +114,13 @@ export class SpoolFile {
   }
 
   async finish(): Promise<SpoolResult> {
-    await this.#flush();
     if (this.#gzip) {
       await this.#gzip.end();
       const handle = await this.#file!;
       await handle.close();
       return { path: this.path, size: this.#size, sha1: this.#hash.digest('hex') };
     }
+    await this.#flush();
     this.#input!.end();
     await this.#done;
     return { path: this.path, size: this.#size, sha1: this.#hash.digest('hex') };

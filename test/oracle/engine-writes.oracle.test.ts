@@ -387,6 +387,32 @@ test('patched files restore as duplicity restores them at every time: deltas tha
   assertSameTree(await restore('-r', 'moved.bin'), await describeTree(join(src, 'moved.bin')), 'lifeboat restore -r moved.bin');
 });
 
+test('uncompressed volumes keep the deltas of big files the delta workers made (their pieces share one buffer): duplicity restores them', async (t) => {
+  if (skipWithoutDuplicity(t)) return;
+  const src = fresh('src-uncompressed-deltas');
+  mkdirSync(src);
+  let mtime = 1_600_000_000;
+  const write = (name: string, data: Buffer) => {
+    writeFileSync(join(src, name), data);
+    utimesSync(join(src, name), mtime, mtime);
+  };
+  // over 1 MiB each, so their deltas are made on the workers; a literal delta of many pieces, and one
+  // of copies with a few literals
+  write('rewritten.bin', randomBytes(31, 3 << 20));
+  write('edited.bin', randomBytes(32, 2 << 20));
+  const chain = new Chain(src);
+  ok(await chain.lifeboat('full', '--no-compression', src, chain.url));
+  mtime += 86_400;
+  write('rewritten.bin', randomBytes(33, 3 << 20));
+  const edited = readFileSync(join(src, 'edited.bin'));
+  for (let i = 0; i < 6; i++) randomBytes(40 + i, 3000).copy(edited, i * 300_001);
+  write('edited.bin', edited);
+  const after = await describeTree(src);
+  await chain.waitPastLastSet();
+  ok(await chain.lifeboat('incr', '--no-compression', src, chain.url));
+  assertSameTree(await duplicityRestore(chain), asRestored(after), 'duplicity restore of the uncompressed incremental');
+});
+
 test('duplicity accepts an empty incremental written by Lifeboat', async (t) => {
   if (skipWithoutDuplicity(t)) return;
   const chain = new Chain(await newTree('src-empty-inc'));
