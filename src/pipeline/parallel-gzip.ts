@@ -80,18 +80,32 @@ export function planRuns(block: Uint8Array, level: number, counts = new Uint32Ar
   return runs;
 }
 
-function deflatePiece(data: Uint8Array, level: number, dictionary: Buffer | undefined, finish: boolean, rle = false): Promise<Buffer> {
+function deflatePiece(data: Uint8Array, level: number, dictionary: Buffer | undefined, finish: boolean, rle = false, chunkSize = defaultChunkSize(data.length, level)): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     deflateRaw(data, {
       level, strategy: rle ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY,
       // a run-length coder looks back one byte only: no dictionary to set up
       dictionary: dictionary && dictionary.length > 0 && level > 0 && !rle ? dictionary : undefined,
       finishFlush: finish ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      // stored: all the output in one buffer (input + 5 bytes per 64 KiB stored block); deflated: half
-      // the input at a time (at least 64 KiB), so a block comes back in one or two round trips
-      chunkSize: level === 0 ? Math.max(64, data.length + 5 * Math.ceil(data.length / 65535) + 16) : Math.max(64 * 1024, Math.ceil(data.length / 2)),
+      // the data's own write flushes: else it is deflated without a flush, and what deflate holds back
+      // comes out of a second trip to the pool, in a second buffer joined to the first with a copy
+      flush: finish ? constants.Z_NO_FLUSH : constants.Z_SYNC_FLUSH,
+      chunkSize,
     }, (err, out) => (err ? reject(err) : resolve(out)));
   });
+}
+
+/**
+ * zlib's output buffer: stored, all the output at once (input + 5 bytes per 64 KiB stored block);
+ * deflated, half the input (at least 64 KiB), so a block comes back in one or two round trips
+ */
+function defaultChunkSize(length: number, level: number): number {
+  return level === 0 ? Math.max(64, length + 5 * Math.ceil(length / 65535) + 16) : Math.max(64 * 1024, Math.ceil(length / 2));
+}
+
+/** most a deflate of `length` bytes can take (zlib's deflateBound, rounded up), plus a sync flush */
+function deflateBound(length: number): number {
+  return length + (length >> 10) + 64;
 }
 
 const STORED_BLOCK_BYTES = 65535;
@@ -149,6 +163,8 @@ export class ParallelGzip {
   readonly #blockBytes: number;
   readonly #store: boolean;
   readonly #counts = new Uint32Array(256);
+  /** output bytes per input byte of the last run deflated at each level (negative: run-length coded) */
+  readonly #ratios = new Map<number, number>();
   #jobs: { input: Buffer; length: number; output: Promise<Buffer[]> }[] = [];
   /** input buffers of blockBytes, reused: at most `parallel` being deflated plus the one being filled */
   #free: Buffer[] = [];
@@ -224,7 +240,11 @@ export class ParallelGzip {
           continue;
         }
         const primer = run.start === 0 ? dictionary : tailOf(dictionary, block.subarray(0, run.start), DICTIONARY_BYTES);
-        pieces.push(await deflatePiece(block.subarray(run.start, run.end), run.level, primer, false, run.rle));
+        const data = block.subarray(run.start, run.end);
+        const key = run.rle ? -run.level : run.level;
+        const out = await deflatePiece(data, run.level, primer, false, run.rle, this.#chunkSizeFor(key, data.length));
+        this.#ratios.set(key, out.length / data.length);
+        pieces.push(out);
       }
       return pieces;
     })();
@@ -233,6 +253,17 @@ export class ParallelGzip {
     this.#jobs.push({ input, length: block.length, output });
     this.#queuedInput += block.length;
     while (this.#jobs.length > this.#parallel) await this.#completeOne();
+  }
+
+  /**
+   * zlib's output buffer for a run, sized from what the last run deflated the same way came to: the
+   * output is a view of that buffer, which lives as long as the output does, and a run that outgrows
+   * it takes a second buffer and a copy of both. Most of a backup's main-thread garbage was these.
+   */
+  #chunkSizeFor(key: number, length: number): number {
+    const ratio = this.#ratios.get(key);
+    if (ratio === undefined) return defaultChunkSize(length, Math.abs(key));
+    return Math.min(deflateBound(length), Math.max(16 * 1024, Math.ceil(length * ratio * 1.125) + 4096));
   }
 
   async #completeOne(): Promise<void> {
