@@ -17,43 +17,37 @@ export interface DifftarMember {
 
 /**
  * Re-chunks a stream into pieces of exactly `size` bytes; the last is shorter, possibly empty. Input
- * chunks are passed on without copying when they already fit (the common case of a small file).
+ * chunks are passed on without copying where a whole piece lies in one (a big file's reads); bytes
+ * held over for a later piece are copied once, into a buffer of this reader's. So the source may reuse
+ * a chunk's buffer once the next is asked for (file reads do), and a piece is valid until the next
+ * one is asked for.
  */
 export async function* readPieces(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size = PIECE_SIZE): AsyncGenerator<Buffer> {
-  let held: Buffer[] = [];
-  let heldBytes = 0;
-  const take = (n: number): Buffer => {
-    // the first n held bytes as one buffer
-    if (held[0].length === n) { heldBytes -= n; return held.shift()!; }
-    if (held[0].length > n) {
-      const piece = held[0].subarray(0, n);
-      held[0] = held[0].subarray(n);
-      heldBytes -= n;
-      return piece;
+  let partial: Buffer | undefined;
+  let fill = 0;
+  for await (const bytes of source) {
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let p = 0;
+    if (fill > 0) {
+      p = chunk.copy(partial!, fill, 0, Math.min(chunk.length, size - fill));
+      fill += p;
+      if (fill < size) continue;
+      yield partial!;
+      fill = 0;
     }
-    const piece = Buffer.allocUnsafe(n);
-    let fill = 0;
-    while (fill < n) {
-      const first = held[0];
-      const count = Math.min(first.length, n - fill);
-      first.copy(piece, fill, 0, count);
-      fill += count;
-      if (count === first.length) held.shift(); else held[0] = first.subarray(count);
+    for (; chunk.length - p >= size; p += size) yield chunk.subarray(p, p + size);
+    if (p < chunk.length) {
+      partial ??= Buffer.allocUnsafe(size);
+      fill = chunk.copy(partial, 0, p);
     }
-    heldBytes -= n;
-    return piece;
-  };
-  for await (const chunk of source) {
-    if (chunk.length === 0) continue;
-    held.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    heldBytes += chunk.length;
-    while (heldBytes >= size) yield take(size);
   }
-  yield heldBytes === 0 ? Buffer.alloc(0) : take(heldBytes);
-  held = [];
+  yield fill === 0 ? Buffer.alloc(0) : partial!.subarray(0, fill);
 }
 
-/** Members for a regular file's payload (its content for a snapshot, its delta for a diff). */
+/**
+ * Members for a regular file's payload (its content for a snapshot, its delta for a diff). A member's
+ * body may be a view of a buffer reused for the next (readPieces): write it out before asking for the next.
+ */
 export async function* payloadMembers(
   kind: 'snapshot' | 'diff', entry: Entry, payload: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<DifftarMember> {

@@ -142,6 +142,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
 
   // started on the first big changed file: a full or no-change backup starts no thread
   const workers = new DeltaWorkers(defaultDeltaWorkers());
+  /** every small file is read into this: its member is written out (copied) before the next is read */
+  const smallFileBuffer = Buffer.allocUnsafe(PIECE_SIZE);
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
   const workerFds: number[] = [];
 
@@ -254,9 +256,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       // positional, so a file that has grown since its lstat is read again from its start, streamed
       let small: Buffer | undefined;
       try {
-        const buffer = Buffer.allocUnsafe(entry.size + 1);
-        const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
-        if (bytesRead <= entry.size) small = buffer.subarray(0, bytesRead);
+        const bytesRead = readSync(fd, smallFileBuffer, 0, entry.size + 1, 0);
+        if (bytesRead <= entry.size) small = smallFileBuffer.subarray(0, bytesRead);
       } catch (err) {
         closeSync(fd);
         throw err;

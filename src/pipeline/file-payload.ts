@@ -33,8 +33,9 @@ export function filePayload(fd: number, sizeHint: number, blockLength: number, p
   let contentBytes = 0;
   let signature: Buffer | undefined;
   const content = async function* (): AsyncGenerator<Buffer> {
-    // a delta copies what it keeps, so its reads can share one buffer; stored content is held by the tar pieces
-    for (const chunk of readChunks(fd, sizeHint, range, previous !== undefined)) {
+    // every read shares one buffer: a delta copies what it keeps, and stored content is copied by
+    // the volume's spool before the next piece is asked for (readPieces, SpoolFile.write)
+    for (const chunk of readChunks(fd, sizeHint, range)) {
       contentBytes += chunk.length;
       const sig = builder.push(chunk);
       if (sig.length > 0) sigParts.push(sig);
@@ -59,17 +60,16 @@ const READ_CHUNK = 1 << 16;
 /**
  * A file's bytes in chunks of up to 64 KiB, read to its end (it may have grown since the lstat), or
  * the bytes of `range`. A short read of a regular file means its end, so a small file costs one read
- * call. With `reuse` every chunk is the same buffer, overwritten by the next read.
+ * call. Every chunk is the same buffer, overwritten by the next read.
  */
-export function* readChunks(fd: number, sizeHint: number, range?: FileRange, reuse = false): Generator<Buffer> {
+export function* readChunks(fd: number, sizeHint: number, range?: FileRange): Generator<Buffer> {
   let position = range ? range.start : null;
   const end = range?.end ?? Infinity;
   let want = Math.min(READ_CHUNK, sizeHint + 1, end - (position ?? 0));
-  const shared = reuse ? Buffer.allocUnsafe(READ_CHUNK) : undefined;
+  const shared = Buffer.allocUnsafe(READ_CHUNK);
   while (want > 0) {
-    const buffer = shared ?? Buffer.allocUnsafe(want);
-    const bytesRead = readSync(fd, buffer, 0, want, position);
-    if (bytesRead > 0) yield buffer.subarray(0, bytesRead);
+    const bytesRead = readSync(fd, shared, 0, want, position);
+    if (bytesRead > 0) yield shared.subarray(0, bytesRead);
     if (bytesRead < want) return;
     if (position !== null) position += bytesRead;
     want = Math.min(READ_CHUNK, end - (position ?? 0));
