@@ -23,7 +23,7 @@ import { VolumeSplitter, type VolumeRecord } from './volume-splitter.js';
 import { BackupStatistics } from './statistics.js';
 import { FilelistSpool, type FilelistKind } from './filelist-spool.js';
 import { filePayload } from './file-payload.js';
-import { defaultDeltaWorkers, DeltaWorkers } from './delta-workers.js';
+import type { DeltaWorkers } from './delta-workers.js';
 import type { StateIndexWriter } from './state-index.js';
 import { batchesOf } from './batched.js';
 
@@ -140,8 +140,9 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     return refillOld();
   };
 
-  // started on the first big changed file: a full or no-change backup starts no thread
-  const workers = new DeltaWorkers(defaultDeltaWorkers());
+  // made on the first big changed file, and its module loaded then: a full or no-change backup
+  // starts no thread and loads no worker_threads
+  let workers: DeltaWorkers | undefined;
   /** every small file is read into this: its member is written out (copied) before the next is read */
   const smallFileBuffer = Buffer.allocUnsafe(PIECE_SIZE);
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
@@ -201,7 +202,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     await filelist.discard();
     throw err;
   } finally {
-    await workers.close();
+    await workers?.close();
     for (const fd of workerFds) closeSync(fd);
     await oldBatches?.return(undefined);
   }
@@ -276,6 +277,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     let result: () => Promise<{ contentBytes: number; signature: Buffer }>;
     let settled = true;
     if (onWorkers) {
+      if (!workers) {
+        const { defaultDeltaWorkers, DeltaWorkers } = await import('./delta-workers.js');
+        workers = new DeltaWorkers(defaultDeltaWorkers());
+      }
       const job = workers.diff(fd, entry.size, blockLength, basis!);
       settled = false;
       job.result.then(() => { settled = true; }, () => undefined);
