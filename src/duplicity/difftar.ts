@@ -22,8 +22,9 @@ export interface DifftarMember {
  * a chunk's buffer once the next is asked for (file reads do), and a piece is valid until the next
  * one is asked for.
  */
-export async function* readPieces(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size = PIECE_SIZE): AsyncGenerator<Buffer> {
-  let partial: Buffer | undefined;
+export async function* readPieces(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size = PIECE_SIZE, scratch?: Buffer): AsyncGenerator<Buffer> {
+  // `scratch` (at least `size` bytes) saves a buffer per call: a caller that reads one file at a time
+  let partial = scratch;
   let fill = 0;
   for await (const bytes of source) {
     const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -46,13 +47,14 @@ export async function* readPieces(source: AsyncIterable<Uint8Array> | Iterable<U
 
 /**
  * Members for a regular file's payload (its content for a snapshot, its delta for a diff). A member's
- * body may be a view of a buffer reused for the next (readPieces): write it out before asking for the next.
+ * body may be a view of a buffer reused for the next (readPieces, and `scratch` if given, which must
+ * not be used elsewhere until the members are read): write it out before asking for the next.
  */
 export async function* payloadMembers(
-  kind: 'snapshot' | 'diff', entry: Entry, payload: AsyncIterable<Uint8Array>,
+  kind: 'snapshot' | 'diff', entry: Entry, payload: AsyncIterable<Uint8Array>, scratch?: Buffer,
 ): AsyncGenerator<DifftarMember> {
   let chunk = 0;
-  for await (const piece of readPieces(payload)) {
+  for await (const piece of readPieces(payload, PIECE_SIZE, scratch)) {
     if (chunk === 0 && piece.length < PIECE_SIZE) {
       yield singleMember(kind, entry, piece);
       return;

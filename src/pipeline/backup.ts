@@ -145,6 +145,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   let workers: DeltaWorkers | undefined;
   /** every small file is read into this: its member is written out (copied) before the next is read */
   const smallFileBuffer = Buffer.allocUnsafe(PIECE_SIZE);
+  /** and the last, short piece of every other file's payload is gathered here (readPieces) */
+  const pieceBuffer = Buffer.allocUnsafe(PIECE_SIZE);
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
   const workerFds: number[] = [];
 
@@ -241,6 +243,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     const onWorkers = diff && entry.size >= DELTA_WORKER_MIN_BYTES;
     // parsed and indexed once, before the file is opened: the workers share this copy
     const basis = diff ? indexSignature(parseSignatureBytes(previous!.signature!, onWorkers), onWorkers) : undefined;
+    if (onWorkers && !workers) {
+      const { defaultDeltaWorkers, DeltaWorkers } = await import('./delta-workers.js');
+      workers = new DeltaWorkers(defaultDeltaWorkers());
+    }
     const path = pathOfIndex(options.source, entry.index);
     let fd: number;
     try {
@@ -277,11 +283,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     let result: () => Promise<{ contentBytes: number; signature: Buffer }>;
     let settled = true;
     if (onWorkers) {
-      if (!workers) {
-        const { defaultDeltaWorkers, DeltaWorkers } = await import('./delta-workers.js');
-        workers = new DeltaWorkers(defaultDeltaWorkers());
-      }
-      const job = workers.diff(fd, entry.size, blockLength, basis!);
+      const job = workers!.diff(fd, entry.size, blockLength, basis!);
       settled = false;
       job.result.then(() => { settled = true; }, () => undefined);
       payload = job.payload;
@@ -297,7 +299,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       const counted = async function* (): AsyncGenerator<Uint8Array> {
         for await (const chunk of payload) { stats.rawDeltaSize += chunk.length; yield chunk; }
       };
-      for await (const member of payloadMembers(diff ? 'diff' : 'snapshot', entry, counted())) await addMember(member);
+      for await (const member of payloadMembers(diff ? 'diff' : 'snapshot', entry, counted(), pieceBuffer)) await addMember(member);
       const { contentBytes, signature } = await result();
       await recordStored(entry, kind, contentBytes, signature);
       return true;

@@ -40,7 +40,7 @@ async function checkAgainstRdiff(basis: Buffer, newData: Buffer, options: { work
     try {
       const job = workers.diff(fd, options.sizeHint ?? newData.length, 2048, sharedIndex(at('basis.sig')));
       const parts: Buffer[] = [];
-      // kept as given, not copied: a part that were a view of a worker's ring would be overwritten
+      // copied as they come: one buffer holds every piece in turn (DeltaJob.payload)
       for await (const part of job.payload) parts.push(Buffer.from(part));
       const { contentBytes, signature } = await job.result;
       // in pieces of a difftar member's size, which the difftar passes on without copying them again

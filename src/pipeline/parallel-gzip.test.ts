@@ -102,3 +102,41 @@ test('stored blocks written by hand inflate like zlib level 0, at 0, 1, 65535, 6
     assert.ok(inflateRawSync(joined).equals(Buffer.concat([Buffer.from('before '), data, Buffer.from(' after')])), `${n} bytes`);
   }
 });
+
+test('the bytes do not depend on timing: a block deflated while the one before is still on the pool sizes zlib\'s buffer as if it had finished', async () => {
+  // zlib's output buffer is sized from the ratio of the last run deflated the same way. Block 2 below
+  // deflates (after block 1's tail) to exactly the size block 1's ratio gives, and a sync flush that
+  // ends at a buffer's end makes zlib add an empty stored block: had the ratio been read as deflates
+  // finished, waiting for block 1 before writing block 2 would change the output by 5 bytes.
+  const L = 256 * 1024;
+  let x = 12345;
+  const next = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>>= 0); };
+  const words = ['function', 'return', 'const', 'value', 'index', 'buffer', 'length', '{', '}', '(', ')', ';', 'if', 'else', 'for'];
+  const wordsOf = (n: number) => {
+    const s: string[] = [];
+    let length = 0;
+    while (length < n) { const w = words[next() % words.length] + (next() % 7 === 0 ? '\n' : ' '); s.push(w); length += w.length; }
+    return Buffer.from(s.join('')).subarray(0, n);
+  };
+  const block1 = wordsOf(L);
+  const block2 = Buffer.from(wordsOf(L));
+  // found by a search with this generator: edits that bring block 2's deflate to the exact size
+  const positions = Array.from({ length: 20000 }, () => next() % L);
+  const values = Array.from({ length: 20000 }, () => next() & 255);
+  for (let i = 0; i < 4491; i++) block2[positions[i]] = values[i];
+  block2[(positions[4491] + 14 * 977) % L] = 0;
+  const run = async (waitForBlock1: boolean) => {
+    const out: Buffer[] = [];
+    const gzip = new ParallelGzip(async (parts) => { out.push(Buffer.concat(parts)); }, { level: 5, parallel: 1, blockBytes: L });
+    await gzip.write(block1);
+    if (waitForBlock1) await new Promise((resolve) => setTimeout(resolve, 300));
+    await gzip.write(block2);
+    await gzip.end();
+    return Buffer.concat(out);
+  };
+  const atOnce = await run(false);
+  const afterWait = await run(true);
+  assert.deepEqual(gunzipSync(atOnce), Buffer.concat([block1, block2]));
+  assert.equal(afterWait.length, atOnce.length);
+  assert.ok(afterWait.equals(atOnce), 'the same input gave other bytes');
+});

@@ -103,6 +103,17 @@ function defaultChunkSize(length: number, level: number): number {
   return level === 0 ? Math.max(64, length + 5 * Math.ceil(length / 65535) + 16) : Math.max(64 * 1024, Math.ceil(length / 2));
 }
 
+/**
+ * zlib's output buffer for a run, sized from what the last run deflated the same way came to (the
+ * output bytes per input byte; undefined: none yet): the output is a view of that buffer, which lives
+ * as long as the output does, and a run that outgrows it takes a second buffer and a copy of both.
+ * Most of a backup's main-thread garbage was these.
+ */
+function chunkSizeFor(ratio: number | undefined, level: number, length: number): number {
+  if (ratio === undefined) return defaultChunkSize(length, level);
+  return Math.min(deflateBound(length), Math.max(16 * 1024, Math.ceil(length * ratio * 1.125) + 4096));
+}
+
 /** most a deflate of `length` bytes can take (zlib's deflateBound, rounded up), plus a sync flush */
 function deflateBound(length: number): number {
   return length + (length >> 10) + 64;
@@ -163,9 +174,9 @@ export class ParallelGzip {
   readonly #blockBytes: number;
   readonly #store: boolean;
   readonly #counts = new Uint32Array(256);
-  /** output bytes per input byte of the last run deflated at each level (negative: run-length coded) */
+  /** output bytes per input byte of the last run deflated at each level (negative: run-length coded), as blocks complete in order */
   readonly #ratios = new Map<number, number>();
-  #jobs: { input: Buffer; length: number; output: Promise<Buffer[]> }[] = [];
+  #jobs: { input: Buffer; length: number; output: Promise<{ pieces: Buffer[]; ratios: [number, number][] }> }[] = [];
   /** input buffers of blockBytes, reused: at most `parallel` being deflated plus the one being filled */
   #free: Buffer[] = [];
   #gather: Buffer | undefined;
@@ -232,8 +243,13 @@ export class ParallelGzip {
     this.#dictionary = tailOf(dictionary, block, DICTIONARY_BYTES);
     const runs = this.#store ? planRuns(block, this.#level, this.#counts) : [{ start: 0, end: block.length, level: this.#level, rle: false }];
     // the runs of one block one after the other: each deflate in flight holds ~300 KB of zlib state
+    // the ratios as the blocks before came out, taken now: they change only as blocks complete in
+    // order (#completeOne), so the buffer sizes, and with them the bytes, do not depend on timing (a
+    // sync flush that ends within 6 bytes of zlib's buffer makes it add an empty stored block)
+    const ratios = new Map(this.#ratios);
     const output = (async () => {
       const pieces: Buffer[] = [];
+      const came: [number, number][] = [];
       for (const run of runs) {
         if (run.level === 0) {
           pieces.push(...storedBlocks(block.subarray(run.start, run.end)));
@@ -242,11 +258,11 @@ export class ParallelGzip {
         const primer = run.start === 0 ? dictionary : tailOf(dictionary, block.subarray(0, run.start), DICTIONARY_BYTES);
         const data = block.subarray(run.start, run.end);
         const key = run.rle ? -run.level : run.level;
-        const out = await deflatePiece(data, run.level, primer, false, run.rle, this.#chunkSizeFor(key, data.length));
-        this.#ratios.set(key, out.length / data.length);
+        const out = await deflatePiece(data, run.level, primer, false, run.rle, chunkSizeFor(ratios.get(key), run.level, data.length));
+        came.push([key, out.length / data.length]);
         pieces.push(out);
       }
-      return pieces;
+      return { pieces, ratios: came };
     })();
     // a failed deflate is reported when its turn comes, not as an unhandled rejection
     output.catch(() => undefined);
@@ -255,20 +271,10 @@ export class ParallelGzip {
     while (this.#jobs.length > this.#parallel) await this.#completeOne();
   }
 
-  /**
-   * zlib's output buffer for a run, sized from what the last run deflated the same way came to: the
-   * output is a view of that buffer, which lives as long as the output does, and a run that outgrows
-   * it takes a second buffer and a copy of both. Most of a backup's main-thread garbage was these.
-   */
-  #chunkSizeFor(key: number, length: number): number {
-    const ratio = this.#ratios.get(key);
-    if (ratio === undefined) return defaultChunkSize(length, Math.abs(key));
-    return Math.min(deflateBound(length), Math.max(16 * 1024, Math.ceil(length * ratio * 1.125) + 4096));
-  }
-
   async #completeOne(): Promise<void> {
     const job = this.#jobs.shift()!;
-    const pieces = await job.output;
+    const { pieces, ratios } = await job.output;
+    for (const [key, ratio] of ratios) this.#ratios.set(key, ratio);
     this.#queuedInput -= job.length;
     if (!this.#started) { this.#started = true; pieces.unshift(HEADER); }
     await this.#sink(pieces);
