@@ -33,6 +33,21 @@ function fresh(label: string): string {
   return join(work, `${label}-${counter++}`);
 }
 
+/** a new source directory whose files each get `tree.mtime` as written (a step advances it) */
+function sourceTree(label: string): { src: string; mtime: number; write(name: string, data: Buffer): void } {
+  const src = fresh(label);
+  mkdirSync(src);
+  const tree = {
+    src,
+    mtime: 1_600_000_000,
+    write(name: string, data: Buffer) {
+      writeFileSync(join(src, name), data);
+      utimesSync(join(src, name), tree.mtime, tree.mtime);
+    },
+  };
+  return tree;
+}
+
 
 const run = (command: string, args: string[]) => runProgram(command, args, env);
 
@@ -329,13 +344,9 @@ test('Lifeboat restores its own archives exactly as duplicity does', async (t) =
 
 test('patched files restore as duplicity restores them at every time: deltas that copy forward (read as the basis streams), backward, or spooled to disk, leaving no temporary file', async (t) => {
   if (skipWithoutDuplicity(t)) return;
-  const src = fresh('src-patched');
-  mkdirSync(src);
-  let mtime = 1_600_000_000;
-  const write = (name: string, data: Buffer) => {
-    writeFileSync(join(src, name), data);
-    utimesSync(join(src, name), mtime, mtime);
-  };
+  const tree = sourceTree('src-patched');
+  const { src } = tree;
+  const write = tree.write;
   const read = (name: string) => readFileSync(join(src, name));
   const swapHalves = (data: Buffer) => Buffer.concat([data.subarray(data.length >> 1), data.subarray(0, data.length >> 1)]);
   const editInPlace = (data: Buffer, seed: number) => {
@@ -363,7 +374,7 @@ test('patched files restore as duplicity restores them at every time: deltas tha
     [['edited.bin', swapHalves], ['moved.bin', (d, n) => editInPlace(d, 100 * n)], ['rewritten.bin', swapHalves], ['replaced.bin', (d, n) => editInPlace(d, 100 * n)]],
   ];
   for (const [n, step] of steps.entries()) {
-    mtime += 86_400;
+    tree.mtime += 86_400;
     for (const [name, change] of step) write(name, change(read(name), n + 1));
     states.push(await describeTree(src));
     await chain.waitPastLastSet();
@@ -389,20 +400,16 @@ test('patched files restore as duplicity restores them at every time: deltas tha
 
 test('uncompressed volumes keep the deltas of big files the delta workers made (their pieces share one buffer): duplicity restores them', async (t) => {
   if (skipWithoutDuplicity(t)) return;
-  const src = fresh('src-uncompressed-deltas');
-  mkdirSync(src);
-  let mtime = 1_600_000_000;
-  const write = (name: string, data: Buffer) => {
-    writeFileSync(join(src, name), data);
-    utimesSync(join(src, name), mtime, mtime);
-  };
+  const tree = sourceTree('src-uncompressed-deltas');
+  const { src } = tree;
+  const write = tree.write;
   // over 1 MiB each, so their deltas are made on the workers; a literal delta of many pieces, and one
   // of copies with a few literals
   write('rewritten.bin', randomBytes(31, 3 << 20));
   write('edited.bin', randomBytes(32, 2 << 20));
   const chain = new Chain(src);
   ok(await chain.lifeboat('full', '--no-compression', src, chain.url));
-  mtime += 86_400;
+  tree.mtime += 86_400;
   write('rewritten.bin', randomBytes(33, 3 << 20));
   const edited = readFileSync(join(src, 'edited.bin'));
   for (let i = 0; i < 6; i++) randomBytes(40 + i, 3000).copy(edited, i * 300_001);
