@@ -147,6 +147,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const smallFileBuffer = Buffer.allocUnsafe(PIECE_SIZE);
   /** and the last, short piece of every other file's payload is gathered here (readPieces) */
   const pieceBuffer = Buffer.allocUnsafe(PIECE_SIZE);
+  /** and the other files are read through this, on this thread */
+  const readBuffer = Buffer.allocUnsafe(PIECE_SIZE);
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
   const workerFds: number[] = [];
 
@@ -289,7 +291,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       payload = job.payload;
       result = () => job.result;
     } else {
-      const file = filePayload(fd, entry.size, blockLength, basis);
+      const file = filePayload(fd, entry.size, blockLength, basis, undefined, false, readBuffer);
       payload = file.payload;
       result = async () => file.result();
     }

@@ -25,9 +25,10 @@ export interface FileRange {
 
 /**
  * With `deltaParts` a delta streams out in the parts it is made of (generateDeltaParts), each valid
- * only until the next is asked for: for a reader that copies them at once.
+ * only until the next is asked for: for a reader that copies them at once. `readBuffer` (64 KiB)
+ * saves a buffer per file for a caller that reads one file at a time.
  */
-export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature | SignatureIndex, range?: FileRange, deltaParts = false): FilePayload {
+export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature | SignatureIndex, range?: FileRange, deltaParts = false, readBuffer?: Buffer): FilePayload {
   const builder = new SignatureBuilder({ blockLength, strongLength: DUPLICITY_STRONG_LENGTH, rememberRecent: previous !== undefined });
   const sigParts: Buffer[] = [];
   let contentBytes = 0;
@@ -35,7 +36,7 @@ export function filePayload(fd: number, sizeHint: number, blockLength: number, p
   const content = async function* (): AsyncGenerator<Buffer> {
     // every read shares one buffer: a delta copies what it keeps, and stored content is copied by
     // the volume's spool before the next piece is asked for (readPieces, SpoolFile.write)
-    for (const chunk of readChunks(fd, sizeHint, range)) {
+    for (const chunk of readChunks(fd, sizeHint, range, readBuffer)) {
       contentBytes += chunk.length;
       const sig = builder.push(chunk);
       if (sig.length > 0) sigParts.push(sig);
@@ -60,16 +61,15 @@ const READ_CHUNK = 1 << 16;
 /**
  * A file's bytes in chunks of up to 64 KiB, read to its end (it may have grown since the lstat), or
  * the bytes of `range`. A short read of a regular file means its end, so a small file costs one read
- * call. Every chunk is the same buffer, overwritten by the next read.
+ * call. Every chunk is the same buffer (of at least 64 KiB), overwritten by the next read.
  */
-export function* readChunks(fd: number, sizeHint: number, range?: FileRange): Generator<Buffer> {
+export function* readChunks(fd: number, sizeHint: number, range?: FileRange, buffer: Buffer = Buffer.allocUnsafe(READ_CHUNK)): Generator<Buffer> {
   let position = range ? range.start : null;
   const end = range?.end ?? Infinity;
   let want = Math.min(READ_CHUNK, sizeHint + 1, end - (position ?? 0));
-  const shared = Buffer.allocUnsafe(READ_CHUNK);
   while (want > 0) {
-    const bytesRead = readSync(fd, shared, 0, want, position);
-    if (bytesRead > 0) yield shared.subarray(0, bytesRead);
+    const bytesRead = readSync(fd, buffer, 0, want, position);
+    if (bytesRead > 0) yield buffer.subarray(0, bytesRead);
     if (bytesRead < want) return;
     if (position !== null) position += bytesRead;
     want = Math.min(READ_CHUNK, end - (position ?? 0));
