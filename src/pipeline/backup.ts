@@ -291,7 +291,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       payload = job.payload;
       result = () => job.result;
     } else {
-      const file = filePayload(fd, entry.size, blockLength, basis, undefined, false, readBuffer);
+      const file = filePayload(fd, entry.size, blockLength, basis, { readBuffer });
       payload = file.payload;
       result = async () => file.result();
     }

@@ -78,7 +78,7 @@ async function run(job: Extract<WorkerRequest, { type: 'diff' }>): Promise<void>
   cancelled = false;
   try {
     // the delta's parts are copied into the ring as they come: a part is valid only until the next
-    const file = filePayload(job.fd, job.sizeHint, job.blockLength, job.previous, { start: job.start, end: job.end }, true);
+    const file = filePayload(job.fd, job.sizeHint, job.blockLength, job.previous, { range: { start: job.start, end: job.end }, deltaParts: true });
     let first = true;
     // a part that may be the end command is held back (a copy): only the last segment keeps it
     let held: Buffer | undefined;

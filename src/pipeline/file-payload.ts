@@ -23,12 +23,20 @@ export interface FileRange {
   end?: number;
 }
 
-/**
- * With `deltaParts` a delta streams out in the parts it is made of (generateDeltaParts), each valid
- * only until the next is asked for: for a reader that copies them at once. `readBuffer` (64 KiB)
- * saves a buffer per file for a caller that reads one file at a time.
- */
-export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature | SignatureIndex, range?: FileRange, deltaParts = false, readBuffer?: Buffer): FilePayload {
+export interface FilePayloadOptions {
+  /** one segment of the file (delta-workers.ts); else all of it */
+  range?: FileRange;
+  /**
+   * a delta streams out in the parts it is made of (generateDeltaParts), each valid only until the
+   * next is asked for: for a reader that copies them at once
+   */
+  deltaParts?: boolean;
+  /** the reads' buffer (64 KiB or more): saves one per file for a caller that reads one file at a time */
+  readBuffer?: Buffer;
+}
+
+export function filePayload(fd: number, sizeHint: number, blockLength: number, previous?: Signature | SignatureIndex, options: FilePayloadOptions = {}): FilePayload {
+  const { range, deltaParts, readBuffer } = options;
   const builder = new SignatureBuilder({ blockLength, strongLength: DUPLICITY_STRONG_LENGTH, rememberRecent: previous !== undefined });
   const sigParts: Buffer[] = [];
   let contentBytes = 0;
