@@ -78,6 +78,11 @@ function makeSource(): string {
 function change(source: string): void {
   writeFileSync(join(source, 'small'), 'changed\n');
   writeFileSync(join(source, 'new.txt'), randomText(9, 50_000));
+  // 100 KB of the big file rewritten in place: its delta is made on a delta worker and reaches the
+  // encryption through one reused 64 KiB buffer, which the volume's spool must copy
+  const big = readFileSync(join(source, 'big.bin'));
+  randomBytes(10, 100_000).copy(big, 1_000_000);
+  writeFileSync(join(source, 'big.bin'), big);
 }
 
 async function sameTree(a: string, b: string, label: string): Promise<void> {
