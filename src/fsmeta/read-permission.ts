@@ -46,10 +46,10 @@ function ownCredentials(): ProcessCredentials | null {
 }
 
 /** A checker for one walk: `readable(path, dev)` is duplicity's os.access(path, R_OK). */
-export function readPermissionChecker(creds: ProcessCredentials | null = ownCredentials()): (path: Buffer, dev: bigint) => boolean {
+export function readPermissionChecker(creds: ProcessCredentials | null = ownCredentials()): (path: Buffer, dev: number) => boolean {
   const overrides = creds !== null && capabilitiesOverrideReads(creds);
   /** per st_dev: whether that file system's permission checks are generic */
-  const generic = new Map<bigint, boolean>();
+  const generic = new Map<number, boolean>();
   return (path, dev) => {
     if (overrides) {
       let known = generic.get(dev);

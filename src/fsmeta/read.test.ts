@@ -87,6 +87,26 @@ test('an mtime of 2^33 s and more (needs pax) is exact', async () => {
   assert.equal((await readEntry(path, []))?.mtime, 2 ** 33 + 7);
 });
 
+test("the mtime is duplicity's int(st_mtime): nanoseconds close below a second round up as Python's float does", async () => {
+  // touch sets the nanoseconds exactly (Node's utimes goes through a double); .999999999 s is within
+  // Python's rounding of the next second, so duplicity stores sec + 1 there, and so do we
+  const paths: string[] = [];
+  for (const seconds of [1234567890, 1700000000, 4102444800]) {
+    for (const nanos of ['000000001', '500000000', '999999000', '999999999']) {
+      const path = join(dir, `ns-${seconds}-${nanos}`);
+      await writeFile(path, '');
+      const touched = spawnSync('touch', ['-d', `@${seconds}.${nanos}`, path], { encoding: 'utf8' });
+      assert.equal(touched.status, 0, touched.stderr);
+      paths.push(path);
+    }
+  }
+  const python = spawnSync('python3', ['-c', 'import os, sys\nfor p in sys.argv[1:]: print(int(os.lstat(p).st_mtime))', ...paths], { encoding: 'utf8' });
+  assert.equal(python.status, 0, python.stderr);
+  const ours = await Promise.all(paths.map(async (path) => `${(await readEntry(path, []))?.mtime}\n`));
+  assert.equal(ours.join(''), python.stdout);
+  assert.match(python.stdout, /^1700000001$/m); // the case that rounds up is in the set
+});
+
 test('a FIFO; a socket gives null', async () => {
   const fifo = join(dir, 'fifo');
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0);

@@ -1,5 +1,5 @@
 // Reads one file system object into an Entry with lstat, the way duplicity's backup sees it (spec §3).
-import { constants, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 import { formatPath, type Entry, type EntryType } from './entry.js';
@@ -20,8 +20,7 @@ export const negativeMtimeMessage = 'has negative mtime, treating as 0';
  * thrown as Node's own errors so the caller can tell them apart by `code`.
  */
 export async function readEntry(absolutePath: Buffer | string, index: Buffer[], options: ReadEntryOptions = {}): Promise<Entry | null> {
-  // bigint: rdev carries the major's high bits above 2^32, and nanosecond mtimes exceed 2^53
-  const stats = lstatSync(absolutePath, { bigint: true });
+  const stats = lstatSync(absolutePath);
   return entryFromStats(absolutePath, index, stats, options);
 }
 
@@ -29,7 +28,7 @@ export async function readEntry(absolutePath: Buffer | string, index: Buffer[], 
 export async function entryFromStats(
   absolutePath: Buffer | string,
   index: Buffer[],
-  stats: BigIntStats,
+  stats: Stats,
   options: ReadEntryOptions = {},
 ): Promise<Entry | null> {
   if (typeOf(stats.mode, absolutePath) === null) return null;
@@ -40,27 +39,27 @@ export async function entryFromStats(
 export function entryFromStatsWith(
   absolutePath: Buffer | string,
   index: Buffer[],
-  stats: BigIntStats,
+  stats: Stats,
   names: NameDatabase,
   onWarning: ((message: string) => void) | undefined,
 ): Entry | null {
   const type = typeOf(stats.mode, absolutePath);
   if (type === null) return null;
-  const uid = Number(stats.uid);
-  const gid = Number(stats.gid);
+  const uid = stats.uid;
+  const gid = stats.gid;
   const entry: Entry = {
     index,
     type,
-    permissions: Number(stats.mode & 0o7777n),
+    permissions: stats.mode & 0o7777,
     uid,
     gid,
     uname: names.userName(uid),
     gname: names.groupName(gid),
-    mtime: mtimeSeconds(stats.mtimeNs, onWarning),
-    size: type === 'reg' ? Number(stats.size) : 0,
+    mtime: mtimeSeconds(stats.mtimeMs, onWarning),
+    size: type === 'reg' ? stats.size : 0,
   };
   if (type === 'sym') entry.linkTarget = readlinkSync(absolutePath, { encoding: 'buffer' });
-  if (type === 'chr' || type === 'blk') Object.assign(entry, deviceNumbers(stats.rdev));
+  if (type === 'chr' || type === 'blk') Object.assign(entry, deviceNumbers(BigInt(stats.rdev)));
   return entry;
 }
 
@@ -78,17 +77,23 @@ export function makeDevice(major: number, minor: number): bigint {
   return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
 }
 
-function mtimeSeconds(mtimeNs: bigint, onWarning: ((message: string) => void) | undefined): number {
+/**
+ * duplicity's int(st_mtime). Python's st_mtime is a float, so duplicity rounds a time within about
+ * 120 ns of the next second up to it; the float milliseconds round there too, where the exact
+ * nanoseconds did not. (lstat's BigInt form, for the exact value, made a third of a no-change
+ * backup's garbage: read.test.ts compares with Python.)
+ */
+function mtimeSeconds(mtimeMs: number, onWarning: ((message: string) => void) | undefined): number {
   // duplicity tests the float st_mtime for < 0, so -0.5 s is also "negative", not truncated to 0 silently
-  if (mtimeNs < 0n) {
+  if (mtimeMs < 0) {
     onWarning?.(negativeMtimeMessage);
     return 0;
   }
-  return Number(mtimeNs / 1_000_000_000n);
+  return Math.floor(mtimeMs / 1000);
 }
 
-function typeOf(mode: bigint, path: Buffer | string): EntryType | null {
-  switch (Number(mode) & constants.S_IFMT) {
+function typeOf(mode: number, path: Buffer | string): EntryType | null {
+  switch (mode & constants.S_IFMT) {
     case constants.S_IFREG: return 'reg';
     case constants.S_IFDIR: return 'dir';
     case constants.S_IFLNK: return 'sym';

@@ -2,7 +2,7 @@
 // of tests; the first test that includes or excludes an object decides, an include glob may instead
 // ask to "scan" a directory (kept only when something inside is kept), and with no decision the object
 // is included. --exclude-if-present and --exclude-device-files go to the front whatever their position.
-import { lstatSync, type BigIntStats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
@@ -27,7 +27,7 @@ export interface Candidate {
   /** the path as duplicity matches it: root as given plus `/name`..., decoded as UTF-8 */
   path: string;
   type: EntryType;
-  stats: BigIntStats;
+  stats: Stats;
   /** the object's path on disk */
   fsPath: Buffer;
   /** the directory's names (for --exclude-if-present), null when it cannot be listed; memoized */
@@ -109,8 +109,8 @@ export function globFunction(pattern: string, include: 0 | 1, rootText: string):
 export function buildSelector(rules: readonly SelectionRule[], root: string, options: SelectorOptions = {}): Selector {
   const rootText = duplicityCanonical(root);
   const functions: SelectionFunction[] = [];
-  let rootStats: BigIntStats | undefined;
-  const rootDevice = () => (rootStats ??= lstatSync(rootText, { bigint: true })).dev;
+  let rootStats: Stats | undefined;
+  const rootDevice = () => (rootStats ??= lstatSync(rootText)).dev;
   for (const rule of rules) {
     switch (rule.kind) {
       case 'glob':
@@ -156,7 +156,7 @@ export function buildSelector(rules: readonly SelectionRule[], root: string, opt
         functions.push({
           name: `Select older than ${time}`, exclude: true,
           // Python's os.path.getmtime: seconds as a float
-          test: (c) => (c.type === 'reg' && Number(c.stats.mtimeNs / 1000000000n) + Number(c.stats.mtimeNs % 1000000000n) * 1e-9 < time ? 0 : null),
+          test: (c) => (c.type === 'reg' && c.stats.mtimeMs / 1000 < time ? 0 : null),
         });
         break;
       }
