@@ -80,7 +80,7 @@ export function makeDevice(major: number, minor: number): bigint {
 /**
  * duplicity's int(st_mtime). Python's st_mtime is a float, so duplicity rounds a time within about
  * 120 ns of the next second up to it; the float milliseconds round there too, where the exact
- * nanoseconds did not. (lstat's BigInt form, for the exact value, made a third of a no-change
+ * nanoseconds did not. (lstat's BigInt form, for the exact value, was a quarter of a no-change
  * backup's garbage: read.test.ts compares with Python.)
  */
 function mtimeSeconds(mtimeMs: number, onWarning: ((message: string) => void) | undefined): number {

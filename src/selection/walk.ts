@@ -189,7 +189,7 @@ const sawNegativeMtime = () => { negativeMtime = true; };
  */
 function visit(path: Buffer, index: Buffer[], rootDevice: number, names: NameDatabase, options: WalkOptions): Entry | null {
   try {
-    // numbers, not BigInts: a BigIntStats was a third of a no-change backup's garbage (read.ts)
+    // numbers, not BigInts: a BigIntStats was a quarter of a no-change backup's garbage (read.ts)
     const stats = lstatSync(path);
     if (options.oneFileSystem && stats.dev !== rootDevice) {
       options.onSkip?.(path, 'other-filesystem', index);
