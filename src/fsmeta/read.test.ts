@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { requireProgram } from '../../test/support/programs.js';
 import { deviceNumbers, makeDevice, negativeMtimeMessage, readEntry } from './read.js';
 
 let dir: string;
@@ -87,7 +88,8 @@ test('an mtime of 2^33 s and more (needs pax) is exact', async () => {
   assert.equal((await readEntry(path, []))?.mtime, 2 ** 33 + 7);
 });
 
-test("the mtime is duplicity's int(st_mtime): nanoseconds close below a second round up as Python's float does", async () => {
+test("the mtime is duplicity's int(st_mtime): nanoseconds close below a second round up as Python's float does", async (t) => {
+  if (!requireProgram(t, 'python3')) return;
   // touch sets the nanoseconds exactly (Node's utimes goes through a double); .999999999 s is within
   // Python's rounding of the next second, so duplicity stores sec + 1 there, and so do we
   const paths: string[] = [];

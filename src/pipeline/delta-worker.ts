@@ -12,10 +12,13 @@
 import { parentPort } from 'node:worker_threads';
 import { DELTA_MAGIC, OP_END } from '../librsync/delta.js';
 import { filePayload } from './file-payload.js';
+import { warmUpDelta } from './delta-warm-up.js';
 import type { WorkerReply, WorkerRequest } from './delta-workers.js';
 
 /** small delta pieces (a copy command is a few bytes) are announced once this many have gathered */
 const MESSAGE_BYTES = 1 << 16;
+
+warmUpDelta();
 
 const port = parentPort!;
 /**
