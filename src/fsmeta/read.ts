@@ -78,10 +78,13 @@ export function makeDevice(major: number, minor: number): bigint {
 }
 
 /**
- * duplicity's int(st_mtime). Python's st_mtime is a float, so duplicity rounds a time within about
- * 120 ns of the next second up to it; the float milliseconds round there too, where the exact
- * nanoseconds did not. (lstat's BigInt form, for the exact value, was a quarter of a no-change
- * backup's garbage: read.test.ts compares with Python.)
+ * Whole seconds, as duplicity's int(st_mtime) nearly always gives them. Python's st_mtime is a float
+ * (sec + nsec * 1e-9), so duplicity rounds a time within about 120 ns below a second up to it; the
+ * float milliseconds (sec * 1000 + nsec / 1e6) round up there too, where the exact nanoseconds never
+ * did. The two roundings are not the same: at today's dates they differ for about 3 ns below each
+ * second, and in 2004 and 2038-39, where one float's precision changes before the other's, for about
+ * half of Python's band. (lstat's BigInt form, for the exact value, was a quarter of a no-change
+ * backup's garbage; read.test.ts compares with Python.)
  */
 function mtimeSeconds(mtimeMs: number, onWarning: ((message: string) => void) | undefined): number {
   // duplicity tests the float st_mtime for < 0, so -0.5 s is also "negative", not truncated to 0 silently

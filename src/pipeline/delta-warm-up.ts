@@ -1,4 +1,4 @@
-// A delta worker runs the signature and delta code once over a few KiB of made-up data before its first
+// A delta worker runs the signature and delta code once over 24 KiB of made-up data before its first
 // job, so that V8 has seen every common path (copies, literals, inserted bytes, a zero run, a short last
 // window) before it optimises them. Without it each worker's delta loop was optimised, then thrown out
 // at the first path it had not seen, and optimised again, up to ten times a worker. In the benchmark's

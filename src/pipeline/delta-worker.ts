@@ -18,7 +18,11 @@ import type { WorkerReply, WorkerRequest } from './delta-workers.js';
 /** small delta pieces (a copy command is a few bytes) are announced once this many have gathered */
 const MESSAGE_BYTES = 1 << 16;
 
-warmUpDelta();
+try {
+  warmUpDelta();
+} catch {
+  // only a speed-up: a worker that could not warm up still diffs, as it did before
+}
 
 const port = parentPort!;
 /**

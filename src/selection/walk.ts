@@ -104,7 +104,7 @@ export function* walkSourceSync(root: string, options: WalkOptions & { names: Na
     options.onSkip?.(rootPath, 'socket', []);
     return;
   }
-  if (rootEntry.type === 'dir') directorySizes.set(rootEntry, Number(rootStats.size));
+  if (rootEntry.type === 'dir') directorySizes.set(rootEntry, rootStats.size);
   yield rootEntry;
   if (rootEntry.type !== 'dir' || !(options.shouldDescend?.(rootEntry, rootPath) ?? true)) return;
 
@@ -201,7 +201,7 @@ function visit(path: Buffer, index: Buffer[], rootDevice: number, names: NameDat
       options.onSkip?.(path, 'socket', index);
       return null;
     }
-    if (entry.type === 'dir') directorySizes.set(entry, Number(stats.size));
+    if (entry.type === 'dir') directorySizes.set(entry, stats.size);
     visited.stats = stats;
     // a warning about the entry (a negative mtime) waits until it is kept: excluded objects are silent
     visited.warnings = negativeMtime ? [() => options.onWarning(path, negativeMtimeMessage, { code: 'negative-mtime', index })] : NO_WARNINGS;
