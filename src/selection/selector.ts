@@ -155,7 +155,8 @@ export function buildSelector(rules: readonly SelectionRule[], root: string, opt
         const time = rule.time;
         functions.push({
           name: `Select older than ${time}`, exclude: true,
-          // Python's os.path.getmtime: seconds as a float
+          // Python's os.path.getmtime, seconds as a float; from the float milliseconds it can differ in
+          // the last bits (read.ts), which only matters for a time within nanoseconds of the cut-off
           test: (c) => (c.type === 'reg' && c.stats.mtimeMs / 1000 < time ? 0 : null),
         });
         break;
