@@ -20,6 +20,8 @@ export const negativeMtimeMessage = 'has negative mtime, treating as 0';
  * thrown as Node's own errors so the caller can tell them apart by `code`.
  */
 export async function readEntry(absolutePath: Buffer | string, index: Buffer[], options: ReadEntryOptions = {}): Promise<Entry | null> {
+  // numbers are exact here: the kernel's device numbers fit in 32 bits (12-bit major, 20-bit minor),
+  // sizes and ids below 2^53; only the mtime loses its last nanoseconds (mtimeSeconds)
   const stats = lstatSync(absolutePath);
   return entryFromStats(absolutePath, index, stats, options);
 }
