@@ -26,6 +26,7 @@ import { filePayload } from './file-payload.js';
 import type { DeltaWorkers } from './delta-workers.js';
 import type { StateIndexWriter } from './state-index.js';
 import { batchesOf } from './batched.js';
+import { ReadAhead } from './read-ahead.js';
 
 export interface BackupNames {
   volume(n: number): string;
@@ -151,12 +152,15 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const readBuffer = Buffer.allocUnsafe(PIECE_SIZE);
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
   const workerFds: number[] = [];
+  /** a full backup reads every file: the next ones are read into the page cache ahead of it (read-ahead.ts) */
+  let readAhead: ReadAhead | undefined;
 
   try {
     if (oldBatches) await refillOld();
+    else readAhead = await ReadAhead.start();
     // the walk merge-joined with the previous state (§9.2): each object stored, kept as it was, or
     // recorded as gone, in index order
-    for (const entry of walk) {
+    for (const entry of readAhead ? readAhead.entries(options.source, walk) : walk) {
       // everything in the old state before this index is gone from the source
       let order = old ? compareIndex(old.entry.index, entry.index) : 1;
       while (order < 0) {
@@ -206,6 +210,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     await filelist.discard();
     throw err;
   } finally {
+    await readAhead?.close();
     await workers?.close();
     for (const fd of workerFds) closeSync(fd);
     await oldBatches?.return(undefined);

@@ -1,0 +1,82 @@
+// The read-ahead thread must hand the walk on unchanged and really read the next files while the
+// backup is still at an earlier one; /proc/self/io's rchar (bytes read by every thread of the process)
+// shows its reads. A FIFO where the walk saw a file must not stop it.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Entry } from '../fsmeta/entry.js';
+import { NameDatabase } from '../fsmeta/names.js';
+import { walkSourceSync } from '../selection/walk.js';
+import { ReadAhead } from './read-ahead.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lifeboat-read-ahead-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const FILE = 100 * 1024;
+const FILES = 40;
+
+/** what this process has read, less this function's own reads of /proc/self/io */
+let ownReads = 0;
+function bytesRead(): number {
+  const io = readFileSync('/proc/self/io', 'latin1');
+  ownReads += io.length;
+  return Number(/^rchar: (\d+)$/m.exec(io)![1]) - ownReads;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (const started = Date.now(); !condition();) {
+    if (Date.now() - started > 10_000) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const describe = (e: Entry) => `${e.type} ${Buffer.concat(e.index.flatMap((c, i) => (i > 0 ? [Buffer.from('/'), c] : [c]))).toString()} ${e.size}`;
+
+test('the walk passes through unchanged while the files after the current one are read ahead', async () => {
+  const root = join(dir, 'tree');
+  mkdirSync(join(root, 'sub'), { recursive: true });
+  for (let i = 0; i < FILES; i++) writeFileSync(join(root, 'sub', `f${String(i).padStart(2, '0')}`), Buffer.alloc(FILE, i));
+  writeFileSync(join(root, 'empty'), '');
+  symlinkSync('sub/f00', join(root, 'link'));
+  const walk = () => walkSourceSync(root, { names: new NameDatabase(), onWarning: (path, message) => assert.fail(`${message} ${path}`) });
+
+  const readAhead = await ReadAhead.start();
+  try {
+    const before = bytesRead();
+    const entries = readAhead.entries(root, walk());
+    const seen = [entries.next().value as Entry];
+    // the backup "is" at the root: every file after it gets read ahead, none of it by this thread
+    await until(() => bytesRead() - before >= FILES * FILE, `${FILES * FILE} bytes read ahead`);
+    for (const entry of entries) seen.push(entry);
+    assert.deepEqual(seen.map(describe), [...walk()].map(describe));
+    assert.equal(seen.length, FILES + 4);
+  } finally {
+    await readAhead.close();
+  }
+});
+
+test('a FIFO where the walk saw a regular file is skipped, and the files after it are still read', async () => {
+  const root = join(dir, 'fifo');
+  mkdirSync(root);
+  execFileSync('mkfifo', [join(root, 'a-fifo')]);
+  writeFileSync(join(root, 'b-file'), Buffer.alloc(FILE, 1));
+  const reg = (name: string, size: number): Entry => ({
+    index: [Buffer.from(name)], type: 'reg', size, permissions: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: 0,
+  });
+  const dirEntry: Entry = { ...reg('', 0), index: [], type: 'dir' };
+
+  const readAhead = await ReadAhead.start();
+  try {
+    const before = bytesRead();
+    const entries = readAhead.entries(root, [dirEntry, reg('a-fifo', FILE), reg('b-file', FILE)]);
+    assert.equal(entries.next().value, dirEntry);
+    // opening the FIFO without O_NONBLOCK would wait for a writer for ever, and b-file never be read
+    await until(() => bytesRead() - before >= FILE, 'b-file read ahead past the FIFO');
+    assert.deepEqual([...entries].map(describe), ['reg a-fifo 102400', 'reg b-file 102400']);
+  } finally {
+    await readAhead.close();
+  }
+});
