@@ -4,6 +4,7 @@
 #
 # Usage: bench/run.sh [--repeats N] [--tools "lifeboat duplicity restic borg"] [--cache DIR]
 #                     [--results FILE] [--note TEXT] [--no-limits] [--no-image] [--verify all|first|none]
+#                     [--cold]
 #   --repeats N   rounds (default 3); each round runs the limits, then every tool in order:
 #                 full backup, one day of changes (bench/mutate.sh), incremental, no-change
 #                 incremental, restore of the latest state
@@ -13,6 +14,9 @@
 #   --no-image    work on the cache's file system instead of a private ext4 loop image
 #   --verify      check restores against the source tree's digest: in the first round (default),
 #                 in all rounds, or never
+#   --cold        drop the page cache before every full backup and the limits' read-tar, so they read
+#                 the source from disk as a nightly run does; each tool's own program and libraries
+#                 load from disk too (the other steps stay warm)
 # Needs root (the dataset and the loop image), /usr/bin/time, pigz (else split files with gzip),
 # duplicity, restic, borg, and a build of this worktree (it runs `npx tsc -p .` first).
 set -euo pipefail
@@ -25,6 +29,7 @@ note=""
 limits=yes
 image=yes
 verify=first
+cold=no
 while [ $# -gt 0 ]; do
   case $1 in
     --repeats) repeats=$2; shift 2 ;;
@@ -35,7 +40,8 @@ while [ $# -gt 0 ]; do
     --no-limits) limits=no; shift ;;
     --no-image) image=no; shift ;;
     --verify) verify=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --cold) cold=yes; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,6 +104,7 @@ measure() {
   load=$(load1)
   # the loop image's writes still in the page cache are written out now, not during the next step
   sync
+  if [ "$cold" = yes ] && { [ "$step" = full ] || [ "$step" = read-tar ]; }; then echo 3 > /proc/sys/vm/drop_caches; fi
   # the step's writes are made durable inside the timed command (syncfs of the scratch file system:
   # some tools fsync, duplicity does not)
   if ! /usr/bin/time -f '%e %U %S %M' -o "$run/time" sh -c '"$@" && sync -f "$0"' "$work" "$@" >"$out" 2>&1; then
@@ -216,6 +223,7 @@ run_limits() {
   echo "repeats=$repeats"
   echo "tools=$tools"
   echo "dataset_bytes=$dataset_bytes"
+  if [ "$cold" = yes ]; then note="${note:+$note; }full backups and read-tar from a cold page cache (--cold)"; fi
   echo "note=$note"
   echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$run/meta.env"

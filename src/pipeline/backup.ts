@@ -95,8 +95,12 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const writeSig = async (parts: Buffer[]) => { for (const p of parts) await sigSpool.write(p); };
   const addMember = async (m: DifftarMember) => splitter.add(m.parts, { index: m.index, block: m.block });
 
+  /** a full backup reads every file: the next ones are read into the page cache ahead of it (read-ahead.ts) */
+  let readAhead: ReadAhead | undefined;
+  // what the walk reports waits, while it runs ahead, until the backup reaches the object it came before
+  const later = (report: () => void) => (readAhead ? readAhead.later(report) : report());
   const walk = walkSourceSync(options.source, {
-    onWarning: (path, message, detail) => {
+    onWarning: (path, message, detail) => later(() => {
       if (detail.code === 'negative-mtime') {
         // duplicity names the path relative to the source here (path.get_relative_path())
         options.onWarning(`Warning: ${formatPath(indexToPath(detail.index))} has negative mtime, treating as 0.`);
@@ -104,8 +108,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       }
       stats.errors++;
       options.onWarning(`${message} ${formatPath(path)}`);
-    },
-    onSkip: (path, reason) => options.onInfo?.(reason === 'socket' ? `Skipping socket ${formatPath(path)}` : `Skipping ${formatPath(path)} on another file system`),
+    }),
+    onSkip: (path, reason) => later(() => options.onInfo?.(reason === 'socket' ? `Skipping socket ${formatPath(path)}` : `Skipping ${formatPath(path)} on another file system`)),
     names,
     selection: options.selection,
   });
@@ -152,8 +156,6 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const readBuffer = Buffer.allocUnsafe(PIECE_SIZE);
   /** descriptors a worker may still be reading (its delta failed midway): closed once the workers are stopped */
   const workerFds: number[] = [];
-  /** a full backup reads every file: the next ones are read into the page cache ahead of it (read-ahead.ts) */
-  let readAhead: ReadAhead | undefined;
 
   try {
     if (oldBatches) await refillOld();
@@ -210,7 +212,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     await filelist.discard();
     throw err;
   } finally {
-    await readAhead?.close();
+    readAhead?.close();
     await workers?.close();
     for (const fd of workerFds) closeSync(fd);
     await oldBatches?.return(undefined);

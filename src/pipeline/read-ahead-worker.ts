@@ -1,17 +1,22 @@
 // The thread of read-ahead.ts: reads the files the backup is about to store into the page cache, in
-// the walk's order, into one scratch buffer. It opens without following a symbolic link and without
-// blocking on a FIFO (either may have replaced the file since the walk's lstat), reads regular files
-// only, and skips a file the backup has reached. Every failure is ignored: the backup reads the file
-// itself and reports what is wrong with it.
+// the walk's order, into one scratch buffer, until the backup's position says STOP or it sends 'end'.
+// It opens without following a symbolic link and without blocking on a FIFO (either may have replaced
+// the file since the walk's lstat), reads regular files only, and skips a file the backup has
+// reached. Every failure is ignored: the backup reads the file itself and reports what is wrong.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ReadAheadBatch, ReadAheadWorkerData } from './read-ahead.js';
 
 const position = new Int32Array((workerData as ReadAheadWorkerData).position);
 const scratch = Buffer.allocUnsafe(1 << 18);
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+// O_NOCTTY: a terminal in the file's place must not become a daemon's controlling terminal
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 
-parentPort!.on('message', (batch: ReadAheadBatch) => {
+parentPort!.on('message', (batch: ReadAheadBatch | 'end') => {
+  if (batch === 'end') {
+    parentPort!.close();
+    return;
+  }
   const paths = Buffer.from(batch.paths.buffer, batch.paths.byteOffset, batch.paths.byteLength);
   let start = 0;
   for (let i = 0; i < batch.ends.length; i++) {

@@ -1,15 +1,21 @@
 // A full backup reads every file of the source, one synchronous read at a time on the main thread.
 // From a cold page cache (a nightly run) each small file then costs the main thread a disk round trip
-// while nothing else runs on it: a full backup of the benchmark's dataset took 8.8-10.2 s cold against
-// 6.4-6.5 s warm. So the walk runs a little ahead of the backup, and a thread of its own reads the
-// files about to be stored, in order, into the page cache; the main thread then finds them there.
+// while nothing else runs on it (bench/README.md, thirteenth pass: a full backup of the benchmark's
+// dataset took 8.8-11.4 s cold against 5.5-6.8 s warm). So the walk runs a little ahead of the
+// backup, and a thread of its own reads the files about to be stored, in order, into the page cache;
+// the main thread then finds them there.
 //
 // The lead is bounded (LEAD_FILES objects, LEAD_BYTES of file data, at most FILE_BYTES of each
 // file), so the pages read ahead are used long before memory pressure could evict them, and the
 // entries held ahead stay a few hundred KB whatever the tree. The thread reads into one scratch
 // buffer and keeps nothing; a file the backup has reached is left to the backup (the kernel reads a
-// file being read sequentially ahead by itself). The thread only ever makes reads go faster: a file
-// it cannot open or read is skipped silently, and the backup itself reports it as before.
+// file being read sequentially ahead by itself). Nothing the backup does depends on the thread: a
+// thread that cannot start, a file it cannot open or read, a read that never returns (a dead network
+// mount) cost only the speed-up, and the backup itself reads and reports every file as before.
+//
+// What the walk reports while it runs ahead (warnings, skipped objects) is held back and reported when
+// the backup reaches the object it came before, and so is an error that ends the walk: the backup's
+// output and statistics come in the same order as without reading ahead.
 import type { Worker } from 'node:worker_threads';
 import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
 
@@ -34,28 +40,47 @@ export interface ReadAheadBatch {
 }
 
 export interface ReadAheadWorkerData {
-  /** Int32Array[1]: the place in the walk of the object the backup is at */
+  /** Int32Array[1]: the place in the walk of the object the backup is at (STOP: stop reading) */
   position: SharedArrayBuffer;
 }
+
+/** the position that tells the thread to stop: every file's place is below it */
+export const STOP = 0x7fffffff;
 
 /** The thread that reads ahead; start() it for a full backup, then take the walk through entries(). */
 export class ReadAhead {
   readonly #thread: Worker;
   readonly #position = new Int32Array(new SharedArrayBuffer(4));
   #failed = false;
+  /** the walk's callbacks while entries() pulls the walk ahead; undefined: they run at once */
+  #held: (() => void)[] | undefined;
 
   private constructor(WorkerClass: typeof Worker) {
     const data: ReadAheadWorkerData = { position: this.#position.buffer as SharedArrayBuffer };
     this.#thread = new WorkerClass(new URL('./read-ahead-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 1 } });
-    // a failed thread costs only its speed-up
-    this.#thread.on('error', () => { this.#failed = true; });
+    const failed = () => { this.#failed = true; };
+    this.#thread.on('error', failed).on('exit', failed);
+    // a thread stuck in a read must not keep the process alive
     this.#thread.unref();
   }
 
-  /** Starts the thread (worker_threads is loaded only by a backup that reads ahead). */
-  static async start(): Promise<ReadAhead> {
-    const { Worker } = await import('node:worker_threads');
-    return new ReadAhead(Worker);
+  /** Starts the thread, or gives undefined when it cannot start (the backup goes on without it). */
+  static async start(): Promise<ReadAhead | undefined> {
+    try {
+      const { Worker } = await import('node:worker_threads');
+      return new ReadAhead(Worker);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs one of the walk's callbacks now, or, while the walk is being pulled ahead, when the backup
+   * reaches the object that followed it.
+   */
+  later(callback: () => void): void {
+    if (this.#held) this.#held.push(callback);
+    else callback();
   }
 
   /**
@@ -66,11 +91,15 @@ export class ReadAhead {
     const it = walk[Symbol.iterator]();
     const rootPath = Buffer.from(root);
     const queue: Entry[] = [];
+    /** the walk's callbacks that came before each queued object */
+    const before: ((() => void)[] | undefined)[] = [];
     let head = 0;
     let leadBytes = 0;
     /** the place in the walk of queue[head] */
     let seq = 0;
     let done = false;
+    /** what ended the walk, with the callbacks that came before it: reported after the last object */
+    let end: { callbacks: (() => void)[]; error?: unknown } | undefined;
     let batch = newBatch();
     try {
       for (;;) {
@@ -78,15 +107,34 @@ export class ReadAhead {
         // that a message carries many files
         if (!done && queue.length - head <= LEAD_FILES / 2 && leadBytes <= LEAD_BYTES / 2) {
           queue.splice(0, head);
+          before.splice(0, head);
           head = 0;
+          let held: (() => void)[] = [];
           while (queue.length < LEAD_FILES && leadBytes < LEAD_BYTES) {
-            const next = it.next();
+            this.#held = held;
+            let next: IteratorResult<Entry>;
+            try {
+              next = it.next();
+            } catch (error) {
+              end = { callbacks: held, error };
+              done = true;
+              break;
+            } finally {
+              this.#held = undefined;
+            }
             if (next.done) {
+              end = { callbacks: held };
               done = true;
               break;
             }
             const entry = next.value;
             queue.push(entry);
+            if (held.length > 0) {
+              before.push(held);
+              held = [];
+            } else {
+              before.push(undefined);
+            }
             if (entry.type === 'reg' && entry.size > 0) {
               const length = Math.min(entry.size, FILE_BYTES);
               leadBytes += length;
@@ -98,19 +146,27 @@ export class ReadAhead {
           }
           batch = this.#send(batch);
         }
-        if (head === queue.length) return;
-        const entry = queue[head++];
+        if (head === queue.length) break;
+        const entry = queue[head];
+        const callbacks = before[head++];
+        if (callbacks) for (const callback of callbacks) callback();
         Atomics.store(this.#position, 0, seq++);
         if (entry.type === 'reg' && entry.size > 0) leadBytes -= Math.min(entry.size, FILE_BYTES);
         yield entry;
       }
+      if (end) {
+        for (const callback of end.callbacks) callback();
+        if ('error' in end) throw end.error;
+      }
     } finally {
+      this.#held = undefined;
       it.return?.();
     }
   }
 
   #send(batch: ReturnType<typeof newBatch>): ReturnType<typeof newBatch> {
-    if (batch.paths.length === 0 || this.#failed) return batch.paths.length === 0 ? batch : newBatch();
+    if (batch.paths.length === 0) return batch;
+    if (this.#failed) return newBatch();
     const ends: number[] = [];
     let end = 0;
     for (const p of batch.paths) ends.push((end += p.length));
@@ -122,9 +178,13 @@ export class ReadAhead {
     return newBatch();
   }
 
-  /** Stops the thread (what it was reading is abandoned). */
-  async close(): Promise<void> {
-    await this.#thread.terminate();
+  /**
+   * Tells the thread to stop: it leaves the file it is reading at its next read and ends. Not waited
+   * for, so that a read stuck on a dead mount cannot hold up the end of the backup.
+   */
+  close(): void {
+    Atomics.store(this.#position, 0, STOP);
+    if (!this.#failed) this.#thread.postMessage('end');
   }
 }
 
