@@ -257,6 +257,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       workers = new DeltaWorkers(defaultDeltaWorkers());
     }
     const path = pathOfIndex(options.source, entry.index);
+    const opening = readAhead ? performance.now() : 0;
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -273,6 +274,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
       let small: Buffer | undefined;
       try {
         const bytesRead = readSync(fd, smallFileBuffer, 0, entry.size + 1, 0);
+        readAhead?.timed(performance.now() - opening);
         if (bytesRead <= entry.size) small = smallFileBuffer.subarray(0, bytesRead);
       } catch (err) {
         closeSync(fd);

@@ -1,5 +1,5 @@
-// The read-ahead thread must hand the walk on unchanged and really read the next files while the
-// backup is still at an earlier one; /proc/self/io's rchar (bytes read by every thread of the process)
+// The read-ahead thread must start only when the backup's reads come from disk, hand the walk on
+// unchanged and really read the next files while the backup is still at an earlier one; /proc/self/io's rchar (bytes read by every thread of the process)
 // shows its reads. A FIFO where the walk saw a file must not stop it. What the walk reports while it
 // runs ahead, and an error that ends it, reach the backup where they would have without reading ahead.
 import assert from 'node:assert/strict';
@@ -34,6 +34,13 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** A ReadAhead whose backup has just read a run of small files from disk: its thread runs. */
+async function slowReads(): Promise<ReadAhead> {
+  const readAhead = (await ReadAhead.start())!;
+  for (let i = 0; i < 16; i++) readAhead.timed(2);
+  return readAhead;
+}
+
 const describe = (e: Entry) => `${e.type} ${Buffer.concat(e.index.flatMap((c, i) => (i > 0 ? [Buffer.from('/'), c] : [c]))).toString()} ${e.size}`;
 
 test('the walk passes through unchanged while the files after the current one are read ahead', async () => {
@@ -44,7 +51,7 @@ test('the walk passes through unchanged while the files after the current one ar
   symlinkSync('sub/f00', join(root, 'link'));
   const walk = () => walkSourceSync(root, { names: new NameDatabase(), onWarning: (path, message) => assert.fail(`${message} ${path}`) });
 
-  const readAhead = (await ReadAhead.start())!;
+  const readAhead = await slowReads();
   try {
     const before = bytesRead();
     const entries = readAhead.entries(root, walk());
@@ -69,7 +76,7 @@ test('a FIFO where the walk saw a regular file is skipped, and the files after i
   });
   const dirEntry: Entry = { ...reg('', 0), index: [], type: 'dir' };
 
-  const readAhead = (await ReadAhead.start())!;
+  const readAhead = await slowReads();
   try {
     const before = bytesRead();
     const entries = readAhead.entries(root, [dirEntry, reg('a-fifo', FILE), reg('b-file', FILE)]);
@@ -89,7 +96,7 @@ test('past the first fill: hundreds of objects and files bigger than the per-fil
   for (let i = 0; i < 12; i++) writeFileSync(join(root, `big${String(i).padStart(2, '0')}`), Buffer.alloc(5 << 20, i));
   const walk = () => walkSourceSync(root, { names: new NameDatabase(), onWarning: (path, message) => assert.fail(`${message} ${path}`) });
 
-  const readAhead = (await ReadAhead.start())!;
+  const readAhead = await slowReads();
   try {
     const before = bytesRead();
     const seen: string[] = [];
@@ -103,7 +110,7 @@ test('past the first fill: hundreds of objects and files bigger than the per-fil
   }
 });
 
-test('the walk\'s reports and the error that ends it come where they would without reading ahead', async () => {
+for (const startAt of [0, 100]) test(`the walk's reports and the error that ends it come where they would without reading ahead (thread started at object ${startAt})`, async () => {
   const readAhead = (await ReadAhead.start())!;
   const log: string[] = [];
   const reg = (i: number): Entry => ({
@@ -118,9 +125,14 @@ test('the walk\'s reports and the error that ends it come where they would witho
     report('warning at the end');
     throw new Error('the walk failed');
   }
-  const run = (entries: Iterable<Entry>) => {
+  const run = (entries: Iterable<Entry>, reading?: ReadAhead) => {
+    let n = 0;
     try {
-      for (const entry of entries) log.push(`store ${entry.index[0].toString()}`);
+      for (const entry of entries) {
+        log.push(`store ${entry.index[0].toString()}`);
+        // the backup's reads turn slow here: the thread starts and the walk runs ahead from the next object
+        if (n++ === startAt && reading) for (let i = 0; i < 16; i++) reading.timed(2);
+      }
     } catch (err) {
       log.push(`error: ${(err as Error).message}`);
     }
@@ -128,9 +140,30 @@ test('the walk\'s reports and the error that ends it come where they would witho
   try {
     run(walk((line) => log.push(line)));
     const expected = log.splice(0);
-    run(readAhead.entries(join(dir, 'nowhere'), walk((line) => readAhead.later(() => log.push(line)))));
+    run(readAhead.entries(join(dir, 'nowhere'), walk((line) => readAhead.later(() => log.push(line)))), readAhead);
     assert.deepEqual(log, expected);
     assert.equal(expected.at(-1), 'error: the walk failed');
+  } finally {
+    readAhead.close();
+  }
+});
+
+test('while the backup\'s reads come from the page cache, no thread starts and nothing is read ahead', async () => {
+  const root = join(dir, 'tree');
+  const walk = () => walkSourceSync(root, { names: new NameDatabase(), onWarning: (path, message) => assert.fail(`${message} ${path}`) });
+  const readAhead = (await ReadAhead.start())!;
+  try {
+    const before = bytesRead();
+    const seen: string[] = [];
+    // fast reads, and now and then one slowed by a thread switch: not enough to start
+    let n = 0;
+    for (const entry of readAhead.entries(root, walk())) {
+      seen.push(describe(entry));
+      readAhead.timed(n++ % 20 === 0 ? 2 : 0.005);
+    }
+    assert.deepEqual(seen, [...walk()].map(describe));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(bytesRead() - before < FILE, `${bytesRead() - before} bytes were read ahead`);
   } finally {
     readAhead.close();
   }
