@@ -1,7 +1,8 @@
 // The read-ahead thread must start only when the backup's reads come from disk, hand the walk on
-// unchanged and really read the next files while the backup is still at an earlier one; /proc/self/io's rchar (bytes read by every thread of the process)
-// shows its reads. A FIFO where the walk saw a file must not stop it. What the walk reports while it
-// runs ahead, and an error that ends it, reach the backup where they would have without reading ahead.
+// unchanged and really read the next files while the backup is still at an earlier one;
+// /proc/self/io's rchar (bytes read by every thread of the process) shows its reads. A FIFO where
+// the walk saw a file must not stop it. What the walk reports while it runs ahead, and an error that
+// ends it, reach the backup where they would have without reading ahead.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 /** A ReadAhead whose backup has just read a run of small files from disk: its thread runs. */
 async function slowReads(): Promise<ReadAhead> {
   const readAhead = (await ReadAhead.start())!;
-  for (let i = 0; i < 16; i++) readAhead.timed(2);
+  for (let i = 0; i < 24; i++) readAhead.timed(2);
   return readAhead;
 }
 
@@ -46,7 +47,8 @@ const describe = (e: Entry) => `${e.type} ${Buffer.concat(e.index.flatMap((c, i)
 test('the walk passes through unchanged while the files after the current one are read ahead', async () => {
   const root = join(dir, 'tree');
   mkdirSync(join(root, 'sub'), { recursive: true });
-  for (let i = 0; i < FILES; i++) writeFileSync(join(root, 'sub', `f${String(i).padStart(2, '0')}`), Buffer.alloc(FILE, i));
+  // long names: 40 paths of 200 bytes and more outgrow a message's first 8 KiB of paths
+  for (let i = 0; i < FILES; i++) writeFileSync(join(root, 'sub', `f${String(i).padStart(2, '0')}${'x'.repeat(180)}`), Buffer.alloc(FILE, i));
   writeFileSync(join(root, 'empty'), '');
   symlinkSync('sub/f00', join(root, 'link'));
   const walk = () => walkSourceSync(root, { names: new NameDatabase(), onWarning: (path, message) => assert.fail(`${message} ${path}`) });
@@ -79,7 +81,8 @@ test('a FIFO where the walk saw a regular file is skipped, and the files after i
   const readAhead = await slowReads();
   try {
     const before = bytesRead();
-    const entries = readAhead.entries(root, [dirEntry, reg('a-fifo', FILE), reg('b-file', FILE)]);
+    // the root with a trailing slash: the paths have one slash there all the same
+    const entries = readAhead.entries(`${root}/`, [dirEntry, reg('a-fifo', FILE), reg('b-file', FILE)]);
     assert.equal(entries.next().value, dirEntry);
     // opening the FIFO without O_NONBLOCK would wait for a writer for ever, and b-file never be read
     await until(() => bytesRead() - before >= FILE, 'b-file read ahead past the FIFO');
@@ -131,7 +134,7 @@ for (const startAt of [0, 100]) test(`the walk's reports and the error that ends
       for (const entry of entries) {
         log.push(`store ${entry.index[0].toString()}`);
         // the backup's reads turn slow here: the thread starts and the walk runs ahead from the next object
-        if (n++ === startAt && reading) for (let i = 0; i < 16; i++) reading.timed(2);
+        if (n++ === startAt && reading) for (let i = 0; i < 24; i++) reading.timed(2);
       }
     } catch (err) {
       log.push(`error: ${(err as Error).message}`);
@@ -143,13 +146,16 @@ for (const startAt of [0, 100]) test(`the walk's reports and the error that ends
     run(readAhead.entries(join(dir, 'nowhere'), walk((line) => readAhead.later(() => log.push(line)))), readAhead);
     assert.deepEqual(log, expected);
     assert.equal(expected.at(-1), 'error: the walk failed');
+    assert.ok(readAhead.reading, 'the slow reads started the thread');
   } finally {
     readAhead.close();
   }
 });
 
 test('while the backup\'s reads come from the page cache, no thread starts and nothing is read ahead', async () => {
-  const root = join(dir, 'tree');
+  const root = join(dir, 'warm');
+  mkdirSync(root);
+  for (let i = 0; i < 100; i++) writeFileSync(join(root, `w${String(i).padStart(3, '0')}`), Buffer.alloc(FILE, i));
   const walk = () => walkSourceSync(root, { names: new NameDatabase(), onWarning: (path, message) => assert.fail(`${message} ${path}`) });
   const readAhead = (await ReadAhead.start())!;
   try {
@@ -159,9 +165,10 @@ test('while the backup\'s reads come from the page cache, no thread starts and n
     let n = 0;
     for (const entry of readAhead.entries(root, walk())) {
       seen.push(describe(entry));
-      readAhead.timed(n++ % 20 === 0 ? 2 : 0.005);
+      readAhead.timed(n++ % 10 === 0 ? 2 : 0.005);
     }
     assert.deepEqual(seen, [...walk()].map(describe));
+    assert.equal(readAhead.reading, false);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.ok(bytesRead() - before < FILE, `${bytesRead() - before} bytes were read ahead`);
   } finally {

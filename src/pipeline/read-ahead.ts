@@ -1,9 +1,10 @@
 // A full backup reads every file of the source, one synchronous read at a time on the main thread.
 // From a cold page cache (a nightly run) each small file then costs the main thread a disk round trip
-// while nothing else runs on it (bench/README.md, thirteenth pass: a full backup of the benchmark's
-// dataset took 8.8-11.4 s cold against 5.5-6.8 s warm). So the walk runs a little ahead of the
-// backup, and a thread of its own reads the files about to be stored, in order, into the page cache;
-// the main thread then finds them there.
+// while nothing else runs on it (bench/README.md, thirteenth pass: 200,000 small files took 24-31 s
+// cold against 5.5-6.4 s warm). So once the backup's own reads turn out to come from disk, the walk
+// runs a little ahead of the backup, and a thread of its own reads the files about to be stored, in
+// order, into the page cache; the main thread then finds them there (the same 200,000 files: 9.5 s).
+// From a warm cache the thread would only cost (opening every file twice), so it is not started.
 //
 // The lead is bounded (LEAD_FILES objects, LEAD_BYTES of file data, at most FILE_BYTES of each
 // file), so the pages read ahead are used long before memory pressure could evict them, and the
@@ -29,8 +30,11 @@ const FILE_BYTES = 4 << 20;
 const BATCH_FILES = 64;
 /** a small file that took longer than this to open and read came from disk (or the thread was switched out) */
 const SLOW_MS = 0.05;
-/** the thread starts when more than this share of about the last SLOW_WINDOW small files came slowly */
-const SLOW_SHARE = 1 / 8;
+/**
+ * the thread starts when the average share of slow ones among about the last SLOW_WINDOW small files
+ * (an exponential average) passes this: 19 slow reads in a row from a cold start
+ */
+const SLOW_SHARE = 1 / 4;
 const SLOW_WINDOW = 64;
 
 /** One message to the thread: files to read ahead, their paths packed into one transferred buffer. */
@@ -56,7 +60,7 @@ export const STOP = 0x7fffffff;
  * Reading ahead for one full backup. It starts idle, handing the walk on as it comes: the backup
  * reports how long each small file took to open and read (timed()), and only when those reads come
  * from disk does the thread start and the walk run ahead. From a warm page cache, where reading ahead
- * only costs (on a tree of 200,000 small files, 0.5-1 s and 20 MiB), it never starts.
+ * only costs (on a tree of 200,000 small files, 0.5-1 s and 22 MiB), it does not start.
  */
 export class ReadAhead {
   readonly #Worker: typeof Worker;
@@ -83,9 +87,11 @@ export class ReadAhead {
   }
 
   /**
-   * The backup opened and read a small file in `ms` milliseconds. A read from the page cache takes a
-   * few microseconds, one from disk a tenth of a millisecond or more; a thread switch now and then
-   * makes a cached read slow too, so the thread starts when a good share of recent reads were slow.
+   * The backup opened and read a new small file (under 64 KiB, most files) in `ms` milliseconds. A
+   * read from the page cache takes a few microseconds, one from disk a tenth of a millisecond or more
+   * (a fast SSD can come in under SLOW_MS: there each cold file costs little anyway); a thread switch
+   * now and then makes a cached read slow too, so the thread starts when a good share of recent reads
+   * were slow. A tree of bigger files only does not start it.
    */
   timed(ms: number): void {
     if (this.#thread || this.#failed) return;
@@ -104,6 +110,11 @@ export class ReadAhead {
     }
   }
 
+  /** whether the thread runs (it started, and has not failed) */
+  get reading(): boolean {
+    return this.#thread !== undefined && !this.#failed;
+  }
+
   /**
    * Runs one of the walk's callbacks now, or, while the walk is being pulled ahead, when the backup
    * reaches the object that followed it.
@@ -119,12 +130,6 @@ export class ReadAhead {
    */
   *entries(root: string, walk: Iterable<Entry>): Generator<Entry> {
     const it = walk[Symbol.iterator]();
-    // as it comes until the thread runs (after a slow read it starts before the next object is asked for)
-    while (!this.#thread) {
-      const next = it.next();
-      if (next.done) return;
-      yield next.value;
-    }
     const rootPath = Buffer.from(root);
     const queue: Entry[] = [];
     /** the walk's callbacks that came before each queued object */
@@ -138,6 +143,12 @@ export class ReadAhead {
     let end: { callbacks: (() => void)[]; error?: unknown } | undefined;
     let batch = new Batch();
     try {
+      // as it comes until the thread runs (after slow reads it starts before the next object is asked for)
+      while (!this.#thread || this.#failed) {
+        const next = it.next();
+        if (next.done) return;
+        yield next.value;
+      }
       for (;;) {
         // refill when the lead has fallen to half of both limits (the fill stopped at one of them), so
         // that a message carries many files
