@@ -95,7 +95,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
   const writeSig = async (parts: Buffer[]) => { for (const p of parts) await sigSpool.write(p); };
   const addMember = async (m: DifftarMember) => splitter.add(m.parts, { index: m.index, block: m.block });
 
-  /** a full backup reads every file: the next ones are read into the page cache ahead of it (read-ahead.ts) */
+  /** a full backup reads every file: once its reads come from disk, the next ones are read into the page cache ahead of it (read-ahead.ts) */
   let readAhead: ReadAhead | undefined;
   // what the walk reports waits, while it runs ahead, until the backup reaches the object it came before
   const later = (report: () => void) => (readAhead ? readAhead.later(report) : report());
