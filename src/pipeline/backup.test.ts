@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileBackend } from '../backend/file/file-backend.js';
 import { readTar } from '../tar/volume-reader.js';
 import { runBackup } from './backup.js';
+import { ReadAhead } from './read-ahead.js';
 import { overlaySignatures, type SignatureStateEntry } from './signature-state.js';
 
 test('the negative-mtime warning names the path relative to the source, as duplicity does', async () => {
@@ -124,6 +127,57 @@ test('a file rewritten within the second the previous backup started is backed u
     assert.equal(await filelistOf({ from: t - 60, to: t }), '');
     await rm(full.signatures.path, { force: true });
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a full backup with its read-ahead thread running writes the same archive, output and statistics', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-backup-test-'));
+  const server = createServer();
+  try {
+    // more objects than the read-ahead holds at once, a big file, a negative mtime, a socket: the walk's
+    // reports must come out where they do without reading ahead
+    const source = join(dir, 'src');
+    for (let d = 0; d < 4; d++) {
+      await mkdir(join(source, `d${d}`), { recursive: true });
+      for (let f = 0; f < 300; f++) await writeFile(join(source, `d${d}`, `f${f}`), `file ${d}/${f}\n`.repeat(f));
+    }
+    // incompressible, so the archive has several volumes
+    await writeFile(join(source, 'd1', 'big'), randomBytes(5 << 20));
+    const sixties = new Date(-315619200 * 1000);
+    await utimes(join(source, 'd2', 'f7'), sixties, sixties);
+    await new Promise<void>((resolve) => server.listen(join(source, 'd3', 'sock'), resolve));
+    const run = async (target: string, readAhead?: ReadAhead) => {
+      const said: string[] = [];
+      const result = await runBackup({
+        source, backend: new FileBackend(join(dir, target)), compress: true, volumeSizeBytes: 1 << 20,
+        tempdir: dir, maxBlockSize: 2048, readAhead,
+        onWarning: (m) => said.push(`warning ${m}`), onInfo: (m) => said.push(`info ${m}`),
+        // once per object, so the reports' place among the objects shows
+        onProgress: (statistics) => said.push(`at ${statistics.sourceFiles}`),
+        names: { volume: (n) => `duplicity-full.20260101T000000Z.vol${n}.difftar.gz`, signatures: 'duplicity-full-signatures.20260101T000000Z.sigtar.gz' },
+      });
+      await result.filelist.discard();
+      const signatures = await readFile(result.signatures.path);
+      await rm(result.signatures.path, { force: true });
+      const volumes = await Promise.all(result.volumes.map((v) => readFile(join(dir, target, v.name))));
+      return { said, statistics: { ...result.statistics, startTime: 0, endTime: 0 }, signatures, volumes };
+    };
+    const plain = await run('plain');
+    const readAhead = (await ReadAhead.start())!;
+    for (let i = 0; i < 24; i++) readAhead.timed(2);
+    assert.ok(readAhead.reading, 'the read-ahead thread runs');
+    const ahead = await run('ahead', readAhead);
+    assert.deepEqual(ahead.said, plain.said);
+    assert.ok(plain.said.includes('warning Warning: d2/f7 has negative mtime, treating as 0.'), plain.said.join('\n'));
+    assert.ok(plain.said.some((line) => line.startsWith('info Skipping socket')), plain.said.join('\n'));
+    assert.deepEqual(ahead.statistics, plain.statistics);
+    assert.ok(ahead.signatures.equals(plain.signatures), 'the signature files differ');
+    assert.equal(ahead.volumes.length, plain.volumes.length);
+    assert.ok(plain.volumes.length > 1);
+    ahead.volumes.forEach((v, i) => assert.ok(v.equals(plain.volumes[i]), `volume ${i + 1} differs`));
+  } finally {
+    server.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

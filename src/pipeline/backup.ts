@@ -57,6 +57,8 @@ export interface BackupRunOptions {
   onProgress?(statistics: BackupStatistics): void;
   /** for tests: another passwd/group */
   nameDatabase?: NameDatabase;
+  /** for tests: the read-ahead of a full backup (one whose thread was started); else its own */
+  readAhead?: ReadAhead;
   /** duplicity's file selection; objects left out that the previous state has become deletions */
   selection?: WalkSelection;
   /** receives the state this backup leaves (for the state index), in index order */
@@ -159,7 +161,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
 
   try {
     if (oldBatches) await refillOld();
-    else readAhead = await ReadAhead.start();
+    else readAhead = options.readAhead ?? (await ReadAhead.start());
     // the walk merge-joined with the previous state (§9.2): each object stored, kept as it was, or
     // recorded as gone, in index order
     for (const entry of readAhead ? readAhead.entries(options.source, walk) : walk) {
