@@ -88,7 +88,7 @@ test('an empty new file and a new file unlike the basis (all literal)', async (t
   const basis = randomText(6, 2 << 20);
   await checkAgainstRdiff(basis, Buffer.alloc(0), { workers: 2, segmentMinBytes: 1 << 20, sizeHint: 2 << 20 });
   await checkAgainstRdiff(basis, randomText(7, 3 << 20), { workers: 2, segmentMinBytes: 1 << 20 });
-  // one segment whose delta goes round its 2 MiB ring more than twice, ending mid-ring
+  // one segment whose delta goes round its 1 MiB ring five times, ending mid-ring
   await checkAgainstRdiff(basis, randomText(11, (5 << 20) + 12_345), { workers: 1, segmentMinBytes: 64 << 20 });
 });
 

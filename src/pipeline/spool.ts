@@ -36,8 +36,11 @@ export class SpoolFile {
   #gathered = 0;
   readonly #gatherBytes: number;
 
-  /** with `encryptor` (plaintext in, OpenPGP out) the file is encrypted, and `compress` is ignored: OpenPGP compresses */
-  constructor(directory: string, options: { compress: boolean; gzipLevel?: number; encryptor?: Duplex }) {
+  /**
+   * with `encryptor` (plaintext in, OpenPGP out) the file is encrypted, and `compress` is ignored: OpenPGP
+   * compresses. `gzipBlockBytes` and `gzipParallel`: ParallelGzip's block size and blocks at once
+   */
+  constructor(directory: string, options: { compress: boolean; gzipLevel?: number; encryptor?: Duplex; gzipBlockBytes?: number; gzipParallel?: number }) {
     this.path = join(directory, `lifeboat-spool-${process.pid}-${randomBytes(6).toString('hex')}`);
     this.#gatherBytes = options.encryptor ? GATHER_BYTES_ENCRYPTING : GATHER_BYTES;
     if (!options.encryptor && options.compress) {
@@ -50,7 +53,7 @@ export class SpoolFile {
           this.#hash.update(part);
         }
         await writeAll(await file, parts);
-      }, { level: options.gzipLevel ?? DEFAULT_GZIP_LEVEL });
+      }, { level: options.gzipLevel ?? DEFAULT_GZIP_LEVEL, blockBytes: options.gzipBlockBytes, parallel: options.gzipParallel });
       this.#done = Promise.resolve();
       return;
     }
