@@ -1,11 +1,12 @@
 // What readEntry sees must survive createSpecial + applyMetadata unchanged (symlink mtimes excepted, as in duplicity).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { chmod, chown, lchown, lstat, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { applyMetadata, createSpecial, MetadataError } from './apply.js';
+import { applyFileMetadata, applyMetadata, createSpecial, MetadataError } from './apply.js';
 import type { Entry } from './entry.js';
 import { NameDatabase } from './names.js';
 import { readEntry } from './read.js';
@@ -25,10 +26,21 @@ after(async () => {
 
 const withoutIndex = (e: Entry | null): Partial<Entry> | null => (e ? { ...e, index: undefined } : null);
 
-/** Makes the object at dst the way a restore would: create, then applyMetadata. */
+/** A regular file made the way the restore's writer makes it: created, written, its metadata set through the descriptor. */
+async function writeLikeRestore(dst: string, data: string, entry: Entry, asRoot: boolean): Promise<void> {
+  const fd = openSync(dst, 'wx', 0o600);
+  try {
+    writeSync(fd, data);
+    await applyFileMetadata(fd, dst, entry, { asRoot, names });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes the object at dst the way a restore would: create, then applyMetadata (applyFileMetadata for a regular file). */
 async function restoreCopy(entry: Entry, dst: string): Promise<void> {
-  if (entry.type === 'reg') await writeFile(dst, 'x'.repeat(entry.size));
-  else if (entry.type === 'dir') await mkdir(dst);
+  if (entry.type === 'reg') return writeLikeRestore(dst, 'x'.repeat(entry.size), entry, isRoot);
+  if (entry.type === 'dir') await mkdir(dst);
   else if (entry.type === 'sym') await symlink(entry.linkTarget!, dst);
   else await createSpecial(dst, entry);
   await applyMetadata(dst, entry, { asRoot: isRoot, names });
@@ -94,6 +106,26 @@ test('owner by name first, numeric id when the name is unknown or numericOwner i
   assert.deepEqual([(await lstat(path)).uid, (await lstat(path)).gid], [4321, 8765]);
   await applyMetadata(path, entry, { asRoot: true, names, numericOwner: true });
   assert.equal((await lstat(path)).uid, 4321);
+});
+
+test('applyFileMetadata: a file already owned right keeps its owner and still gets mode and mtime; one in a setgid directory gets the archived group', async (t) => {
+  const mine: Entry = { index: [], type: 'reg', permissions: 0o4750, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, uname: '', gname: '', mtime: -86_400, size: 2 };
+  const path = join(dir, 'dst', 'file-owned-right');
+  await writeLikeRestore(path, 'hi', mine, isRoot);
+  const stats = await lstat(path);
+  assert.deepEqual([stats.mode & 0o7777, stats.mtimeMs, stats.uid, stats.gid, stats.size], [0o4750, -86_400_000, mine.uid, mine.gid, 2]);
+  if (!isRoot) return t.skip('chown needs root');
+  // a new file takes a setgid directory's group, not the process's: the owner must be looked at, not assumed
+  const shared = join(dir, 'dst', 'setgid-dir');
+  await mkdir(shared);
+  await chown(shared, 0, 5678);
+  await chmod(shared, 0o2775);
+  const inShared = join(shared, 'file');
+  await writeLikeRestore(inShared, '', { ...mine, uid: 0, gid: 0, permissions: 0o644, mtime: 5 }, true);
+  assert.deepEqual([(await lstat(inShared)).uid, (await lstat(inShared)).gid, (await lstat(inShared)).mode & 0o7777], [0, 0, 0o644]);
+  const other = join(dir, 'dst', 'file-for-someone-else');
+  await writeLikeRestore(other, '', { ...mine, uid: 1234, gid: 5678, uname: '', gname: '', permissions: 0o2711 }, true);
+  assert.deepEqual([(await lstat(other)).uid, (await lstat(other)).gid, (await lstat(other)).mode & 0o7777], [1234, 5678, 0o2711]);
 });
 
 test('createSpecial handles a name that is not UTF-8 (argv cannot carry it)', async () => {

@@ -3,7 +3,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmodSync, chownSync, lchownSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, utimesSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { ExitCode } from '../errors/exit-codes.js';
 import { LifeboatError } from '../errors/lifeboat-error.js';
@@ -86,6 +86,25 @@ export async function applyMetadata(path: Buffer | string, entry: Entry, options
   step(path, `set permissions to ${mode.toString(8).padStart(4, '0')}`, () => chmodSync(path, mode));
   // a Date, because Node silently turns a negative *number* into "now"
   step(path, `set modification time to ${entry.mtime}`, () => utimesSync(path, new Date(), new Date(entry.mtime * 1000)));
+}
+
+/**
+ * applyMetadata for a regular file just created and written, still open as `fd` (the caller closes
+ * it): through the descriptor, as GNU tar does, so no call looks the path up again, and chown only
+ * where the new file's owner is not already the archived one. A restore as root makes mostly root's
+ * files, and on a tree of small files the chown that changed nothing and the path lookups were a
+ * tenth of the restore's CPU time (perf), most of it on the writer thread that bounds it.
+ */
+export async function applyFileMetadata(fd: number, path: Buffer | string, entry: Entry, options: ApplyOptions): Promise<void> {
+  if (options.asRoot) {
+    const owner = resolveOwner(entry, options.names ?? (await systemNames()), options.numericOwner);
+    // a new file is the process's, or takes a setgid directory's group: look rather than assume
+    const now = fstatSync(fd);
+    if (now.uid !== owner.uid || now.gid !== owner.gid) step(path, `set owner to ${owner.uid}:${owner.gid}`, () => fchownSync(fd, owner.uid, owner.gid));
+  }
+  const mode = entry.permissions & 0o7777;
+  step(path, `set permissions to ${mode.toString(8).padStart(4, '0')}`, () => fchmodSync(fd, mode));
+  step(path, `set modification time to ${entry.mtime}`, () => futimesSync(fd, new Date(), new Date(entry.mtime * 1000)));
 }
 
 function step(path: Buffer | string, operation: string, action: () => void): void {

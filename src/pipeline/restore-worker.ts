@@ -6,7 +6,7 @@
 import { closeSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { applyMetadata, createSpecial } from '../fsmeta/apply.js';
+import { applyFileMetadata, applyMetadata, createSpecial } from '../fsmeta/apply.js';
 import type { Entry } from '../fsmeta/entry.js';
 import { NameDatabase } from '../fsmeta/names.js';
 import { serializeError, type ObjectMeta, type RestoreWorkerData, type WorkerBatch, type WorkerReply } from './restore.js';
@@ -82,9 +82,9 @@ async function run(batch: WorkerBatch): Promise<void> {
       }
       case 'close': {
         const { fd, temporary, path } = file!;
+        await applyFileMetadata(fd, temporary, entryOf(op.meta), applyOptions);
         file!.fd = -1;
         closeSync(fd);
-        await applyMetadata(temporary, entryOf(op.meta), applyOptions);
         if (temporary !== path) {
           if (existingAt(path)?.isDirectory()) await replace(path);
           renameSync(temporary, path);
