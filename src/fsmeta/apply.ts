@@ -1,4 +1,5 @@
-// Restore side: creates FIFOs and device nodes and puts an entry's owner, mode and mtime on a path (spec §10.3).
+// Restore side: creates FIFOs and device nodes and puts an entry's owner, mode and mtime on a path, or
+// on a regular file's open descriptor (spec §10.3).
 import { spawn, type StdioOptions } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';

@@ -91,8 +91,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupRunRes
     backend: options.backend, tempdir: options.tempdir, compress: options.compress, gzipLevel: options.compressLevel, encryptor: options.encryptor,
     volumeSizeBytes: options.volumeSizeBytes, nameOf: options.names.volume, signal: options.signal, dryRun: options.dryRun,
   });
-  // signatures are about 1 % of the data: one block of 256 KiB deflated at a time keeps up with them,
-  // and holds 0.5 MiB where the volumes' 1 MiB blocks, two at a time, hold 3
+  // signatures are about 1 % of the data: 256 KiB blocks, each waited for once the next has started
+  // (parallel 1), keep up with them and hold 0.5 MiB, where the volumes' 1 MiB blocks (parallel 2) hold 3
   const sigSpool = new SpoolFile(options.tempdir, {
     compress: options.compress || options.encryptor !== undefined, gzipLevel: options.compressLevel, gzipBlockBytes: 256 * 1024, gzipParallel: 1,
   });

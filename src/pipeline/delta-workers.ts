@@ -55,7 +55,7 @@ export interface DeltaJob {
 const SEGMENT_MIN_BYTES = 4 << 20;
 /**
  * a segment's ring of delta bytes on their way to the main thread (delta-worker.ts). 1 MiB, not 2: 4 MiB
- * less at the incremental's peak (two rings in use, two kept for the next file). With the signature
+ * less at the incremental's peak with two workers (two rings in use, two kept for the next file). With the signature
  * file's smaller gzip blocks (backup.ts), the benchmark's day-1 incremental peaked 7 MiB lower (median
  * of 16 paired runs) in the same time
  */

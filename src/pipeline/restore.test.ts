@@ -4,7 +4,7 @@
 // written and reach the caller as the error it was.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -93,4 +93,28 @@ test('a failure on the worker (an object of another type in the way, no --force)
   assert.equal(readFileSync(join(target, 'keep'), 'utf8'), 'old');
   // no temporary file of the refused object is left behind
   assert.deepEqual(readdirSync(target).filter((n) => n.includes('.lifeboat-')), []);
+});
+
+test('as root, owners arrive on files made in place under temporary names, in a setgid directory too', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('setting owners needs root');
+  const target = join(dir, 'd');
+  mkdirSync(join(target, 'shared'), { recursive: true });
+  writeFileSync(join(target, 'old'), 'replaced');
+  // a new file in a setgid directory takes the directory's group, not the process's: the writer must see that
+  chownSync(join(target, 'shared'), 0, 5678);
+  chmodSync(join(target, 'shared'), 0o2775);
+  async function* objects(): AsyncGenerator<ReplayedObject> {
+    yield { entry: entry('', 'dir', { uid: 0, gid: 0 }) };
+    yield { entry: entry('old', 'reg', { uid: 1234, gid: 4321, permissions: 0o4750 }), content: chunks(Buffer.from('new'), 3) };
+    yield { entry: entry('shared', 'dir', { uid: 0, gid: 5678, permissions: 0o2775 }) };
+    yield { entry: entry('shared/root', 'reg', { uid: 0, gid: 0, permissions: 0o600, mtime: -1 }), content: chunks(Buffer.from('r'), 1) };
+    yield { entry: entry('shared/other', 'reg', { uid: 1234, gid: 5678, permissions: 0o2711 }), content: chunks(Buffer.from('o'), 1) };
+  }
+  await writeRestore(objects(), { ...options(target, true), restoreOwnership: true });
+  const seen = (name: string) => { const s = lstatSync(join(target, name)); return [s.uid, s.gid, s.mode & 0o7777, s.mtimeMs]; };
+  assert.deepEqual(seen('old'), [1234, 4321, 0o4750, 1_600_000_000_000]);
+  assert.equal(readFileSync(join(target, 'old'), 'utf8'), 'new');
+  assert.deepEqual(seen('shared/root'), [0, 0, 0o600, -1000]);
+  assert.deepEqual(seen('shared/other'), [1234, 5678, 0o2711, 1_600_000_000_000]);
+  assert.deepEqual(readdirSync(target).concat(readdirSync(join(target, 'shared'))).filter((n) => n.includes('.lifeboat-')), []);
 });
