@@ -1,8 +1,9 @@
 // The worker thread of restore.ts: it makes the restored objects (open, write, owner, mode and mtime
 // through the descriptor, close; mkdir, symlink, rename, path-based metadata for the rest) while the
-// main thread reads, inflates and patches the next ones. The main thread sends batches of operations in order, with their bytes (paths, link targets, file content)
-// in one transferred buffer per batch; each batch's buffer goes back with its acknowledgement. After the
-// first failure nothing more is made: the file being written is removed and the error goes back once.
+// main thread reads, inflates and patches the next ones. The main thread sends batches of operations in
+// order, with their bytes (paths, link targets, file content) in one transferred buffer per batch; each
+// batch's buffer goes back with its acknowledgement. After the first failure nothing more is made: the
+// file being written is removed and the error goes back once.
 import { closeSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
