@@ -54,10 +54,10 @@ export interface DeltaJob {
  */
 const SEGMENT_MIN_BYTES = 4 << 20;
 /**
- * a segment's ring of delta bytes on their way to the main thread (delta-worker.ts). 1 MiB, not 2: 4 MiB
- * less at the incremental's peak with two workers (two rings in use, two kept for the next file). With the signature
- * file's smaller gzip blocks (backup.ts), the benchmark's day-1 incremental peaked 7 MiB lower (median
- * of 16 paired runs) in the same time
+ * a segment's ring of delta bytes on their way to the main thread (delta-worker.ts). 1 MiB, not 2: 4
+ * MiB less at the incremental's peak with two workers (two rings in use, two kept for the next file).
+ * With the signature file's smaller gzip blocks (backup.ts), the benchmark's day-1 incremental peaked
+ * 7 MiB lower (median of 16 paired runs) in the same time
  */
 const RING_BYTES = 1 << 20;
 /** the delta's end command, left out of every segment's delta but the last */
