@@ -100,7 +100,8 @@ export async function applyFileMetadata(fd: number, path: Buffer | string, entry
   if (options.asRoot) {
     const owner = resolveOwner(entry, options.names ?? (await systemNames()), options.numericOwner);
     // a new file is the process's, or takes a setgid directory's group: look rather than assume
-    const now = fstatSync(fd);
+    let now!: { uid: number; gid: number };
+    step(path, 'read its owner', () => { now = fstatSync(fd); });
     if (now.uid !== owner.uid || now.gid !== owner.gid) step(path, `set owner to ${owner.uid}:${owner.gid}`, () => fchownSync(fd, owner.uid, owner.gid));
   }
   const mode = entry.permissions & 0o7777;
