@@ -199,9 +199,13 @@ run_limits() {
   measure "$r" limits read-tar - - -- sh -c "tar -cf - -C '$day0' . | cat > /dev/null"
   measure "$r" limits gzip-1core - - -- sh -c "tar -cf - -C '$day0' . | gzip -6 > /dev/null"
   measure "$r" limits gzip-allcores - - -- sh -c "tar -cf - -C '$day0' . | $gzip_all > /dev/null"
-  rm -rf "$restore"; mkdir -p "$restore"; sync -f "$work"
-  measure "$r" limits copy-tar - - -- sh -c "tar -cf - -C '$day0' . | tar -xf - -C '$restore'"
-  rm -rf "$restore"
+  # the copy lands where a tool's restore lands: on a new scratch file system after a copy of the
+  # source and a target's worth of other writes (a backup's ~480 MB), not into space just freed
+  new_scratch
+  rm -rf "$src" "$restore" "$work/filler"; cp -a "$day0" "$src"
+  head -c 480M /dev/zero > "$work/filler"; mkdir -p "$restore"; sync -f "$work"
+  measure "$r" limits copy-tar - - -- sh -c "tar -cf - -C '$src' . | tar -xf - -C '$restore'"
+  rm -rf "$src" "$restore" "$work/filler"
 }
 
 {
