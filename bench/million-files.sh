@@ -31,7 +31,7 @@ measure() { # label, command...
   printf '| %-40s | %8.1f s | %8.0f MB | %8.0f files/s |\n' "$label" "$wall" "$((rss / 1024))" "$(echo "$files / $wall" | bc -l)"
 }
 
-# the bin as installed: through its first line (node --max-semi-space-size=2), as run.sh runs it
+# the bin as installed: through its first line (node --max-semi-space-size=2, one malloc arena), as run.sh runs it
 L="bin/lifeboat.js duplicity --no-encryption --no-print-statistics --archive-dir $work/cache"
 echo "| step | wall | peak RSS | rate |"
 echo "|---|---|---|---|"

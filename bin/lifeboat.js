@@ -1,5 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S LIFEBOAT_CALLER_ARENA_MAX=${MALLOC_ARENA_MAX} MALLOC_ARENA_MAX=1 node --max-semi-space-size=2
 // The one place that sets the process's exit status; everything else returns it.
+// The first line gives node a small young generation and glibc's malloc one arena for all threads
+// (peak RSS: bench/README.md; src/profile/duplicity-child.ts starts a profile's backups the same way);
+// the programs Lifeboat runs get the caller's MALLOC_ARENA_MAX back.
+if (process.env.LIFEBOAT_CALLER_ARENA_MAX !== undefined) {
+  const caller = process.env.LIFEBOAT_CALLER_ARENA_MAX;
+  delete process.env.LIFEBOAT_CALLER_ARENA_MAX;
+  if (caller === '') delete process.env.MALLOC_ARENA_MAX;
+  else process.env.MALLOC_ARENA_MAX = caller;
+}
 let main;
 try {
   ({ main } = await import('../dist/src/cli/main.js'));

@@ -5,6 +5,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const lifeboatBin = fileURLToPath(new URL('../../../bin/lifeboat.js', import.meta.url));
+/**
+ * node's flags on bin/lifeboat.js's first line, given here too: a scheduled run starts this process as
+ * `node lifeboat.js` (cron's PATH may not find node), and its backups should run as the command's do
+ */
+const NODE_FLAGS = ['--max-semi-space-size=2'];
 
 export interface ChildIo {
   /** stdout and stderr of the child go to the terminal directly (progress is shown there) */
@@ -14,11 +19,13 @@ export interface ChildIo {
 }
 
 export function runLifeboatDuplicity(argv: string[], env: Record<string, string>, precmd: string | undefined, io: ChildIo): Promise<number> {
-  const [program, args] = precmd
-    ? ['bash', ['-c', `${precmd} "$@"`, 'lifeboat', process.execPath, lifeboatBin, 'duplicity', ...argv]]
-    : [process.execPath, [lifeboatBin, 'duplicity', ...argv]];
+  const node = [process.execPath, ...NODE_FLAGS, lifeboatBin, 'duplicity', ...argv];
+  const [program, args] = precmd ? ['bash', ['-c', `${precmd} "$@"`, 'lifeboat', ...node]] : [node[0], node.slice(1)];
+  // the backup runs as bin/lifeboat.js's first line starts a lifeboat: node's young generation as
+  // small, glibc's malloc with one arena (peak RSS), and the caller's MALLOC_ARENA_MAX for what it runs
+  const childEnv = { ...env, LIFEBOAT_CALLER_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '', MALLOC_ARENA_MAX: '1' };
   return new Promise((resolve) => {
-    const child = spawn(program, args, { env, stdio: io.inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { env: childEnv, stdio: io.inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', io.stdout);
     child.stderr?.on('data', io.stderr);
     child.on('error', (err) => {

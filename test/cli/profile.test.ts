@@ -10,6 +10,7 @@ import { requireProgram } from '../support/programs.js';
 import { describeTree } from '../support/tree.js';
 import { makeTree } from '../support/make-tree.js';
 import { profileHome } from '../support/profile-env.js';
+import { lifeboatBin } from '../support/run.js';
 
 const home = profileHome('profile-test');
 after(() => rmSync(home.root, { recursive: true, force: true }));
@@ -181,6 +182,25 @@ describe('pre scripts and conditions', () => {
     const plain = home.lifeboat([dir, 'backup']);
     assert.equal(plain.code, 1);
     assert.ok(readdirSync(target).some((n) => n.endsWith('.manifest')), 'backup ran anyway');
+  });
+  test('run through its first line, lifeboat has one malloc arena; the backup child too, with the same node flags; pre gets the caller\'s setting', () => {
+    const record = join(home.root, 'arena-record');
+    const wrapper = join(home.root, 'record-and-run');
+    writeFileSync(wrapper, `#!/bin/sh\necho "child MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX-unset} args=$*" >> '${record}'\nexec "$@"\n`, { mode: 0o755 });
+    const dir = home.profile('arena', basicConf(source, join(home.root, 't-arena'), `DUPL_PRECMD='${wrapper}'`));
+    // the pre script's parent is lifeboat itself: its environment as it started shows what malloc read
+    writeFileSync(join(dir, 'pre'), `#!/bin/sh\necho "pre MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX-unset} caller=\${LIFEBOAT_CALLER_ARENA_MAX-unset} lifeboat=$(tr '\\0' '\\n' < /proc/$PPID/environ | grep -c '^MALLOC_ARENA_MAX=1$')" >> '${record}'\n`, { mode: 0o700 });
+    for (const caller of [undefined, '4']) {
+      rmSync(record, { force: true });
+      const env = { ...home.env, MALLOC_ARENA_MAX: caller };
+      if (caller === undefined) delete env.MALLOC_ARENA_MAX;
+      // executed, not `node bin/lifeboat.js`: its first line starts node
+      const r = spawnSync(lifeboatBin, [dir, 'pre+bkp'], { env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const lines = readFileSync(record, 'utf8');
+      assert.match(lines, new RegExp(`^pre MALLOC_ARENA_MAX=${caller ?? 'unset'} caller=unset lifeboat=1$`, 'm'));
+      assert.match(lines, /^child MALLOC_ARENA_MAX=1 args=\S+ --max-semi-space-size=2 \S+\/bin\/lifeboat\.js duplicity /m);
+    }
   });
   test('a second run of the same profile waits, then gives up with a clear message', async () => {
     const dir = home.profile('locked', basicConf(source, join(home.root, 't-locked'), 'LOCK_WAIT=1'));

@@ -25,7 +25,7 @@ test('quickstart backs up the demo tree, restores it and reports it identical', 
   assert.match(first.stdout, /^Backed up .*demo-source: full backup, \d+ objects/m);
   assert.match(first.stdout, /all identical\.$/m);
   // the second run as the README starts it: bin/lifeboat.js executed, through its shebang line
-  // (`env -S node --max-semi-space-size=2`), not through `node bin/lifeboat.js`
+  // (`env -S ... node --max-semi-space-size=2`), not through `node bin/lifeboat.js`
   const second = spawnSync(lifeboat, ['quickstart'], { encoding: 'utf8', env });
   assert.equal(second.status, 0, second.stderr);
   assert.match(second.stdout, /incremental backup/);
