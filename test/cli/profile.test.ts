@@ -186,7 +186,7 @@ describe('pre scripts and conditions', () => {
   test('run through its first line, lifeboat has one malloc arena; the backup child too, with the same node flags; pre gets the caller\'s setting', () => {
     const record = join(home.root, 'arena-record');
     const wrapper = join(home.root, 'record-and-run');
-    writeFileSync(wrapper, `#!/bin/sh\necho "child MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX-unset} args=$*" >> '${record}'\nexec "$@"\n`, { mode: 0o755 });
+    writeFileSync(wrapper, `#!/bin/sh\necho "child MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX-unset} caller=\${LIFEBOAT_CALLER_ARENA_MAX-unset} args=$*" >> '${record}'\nexec "$@"\n`, { mode: 0o755 });
     const dir = home.profile('arena', basicConf(source, join(home.root, 't-arena'), `DUPL_PRECMD='${wrapper}'`));
     // the pre script's parent is lifeboat itself: its environment as it started shows what malloc read
     writeFileSync(join(dir, 'pre'), `#!/bin/sh\necho "pre MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX-unset} caller=\${LIFEBOAT_CALLER_ARENA_MAX-unset} lifeboat=$(tr '\\0' '\\n' < /proc/$PPID/environ | grep -c '^MALLOC_ARENA_MAX=1$')" >> '${record}'\n`, { mode: 0o700 });
@@ -199,7 +199,8 @@ describe('pre scripts and conditions', () => {
       assert.equal(r.status, 0, r.stderr);
       const lines = readFileSync(record, 'utf8');
       assert.match(lines, new RegExp(`^pre MALLOC_ARENA_MAX=${caller ?? 'unset'} caller=unset lifeboat=1$`, 'm'));
-      assert.match(lines, /^child MALLOC_ARENA_MAX=1 args=\S+ --max-semi-space-size=2 \S+\/bin\/lifeboat\.js duplicity /m);
+      // the child's bin gives the caller's value back to what it runs, as this one did for pre
+      assert.match(lines, new RegExp(`^child MALLOC_ARENA_MAX=1 caller=${caller ?? ''} args=\\S+ --max-semi-space-size=2 \\S+/bin/lifeboat\\.js duplicity `, 'm'));
     }
   });
   test('a second run of the same profile waits, then gives up with a clear message', async () => {
