@@ -1,7 +1,8 @@
 // A whole restore command (specs §10): choose the chain and sets for --time, read their manifests,
 // stream the needed volumes (hash-checked) through the replay, and write into a staging path beside
 // the destination that is renamed into place only when everything restored, so a damaged archive
-// leaves nothing at the destination.
+// leaves nothing at the destination. A durable restore is on disk before it is renamed into place (and
+// the rename before this returns), so a crash leaves either no destination or all of it.
 import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { indexToPath, pathToIndex } from '../duplicity/member-names.js';
 import { formatHumanTime } from '../duplicity/time.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { IntegrityError, LifeboatError } from '../errors/lifeboat-error.js';
+import { syncDirectory } from '../fsmeta/atomic-write.js';
 import { formatPath } from '../fsmeta/entry.js';
 import { readManifestHead } from './manifest-reader.js';
 import { replaySets, type ReplayedObject } from './replay.js';
@@ -30,6 +32,8 @@ export interface RestoreFromTargetOptions {
   numericOwner: boolean;
   tempdir: string;
   dryRun: boolean;
+  /** flush the restored files to disk before returning (a user's restore; not a drill's scratch copy) */
+  durable: boolean;
   signal?: AbortSignal;
   notice(line: string): void;
   warning(line: string): void;
@@ -124,7 +128,9 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
   try {
     result = await writeRestore(objects as AsyncIterable<ReplayedObject>, {
       target: staging, restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner,
-      force: options.force, existing: inPlace, onInfo: options.info,
+      force: options.force, existing: inPlace, onInfo: options.info, onWarning: options.warning,
+      // the file system the files land on: a destination restored in place may be a mount point
+      durableOn: !options.durable ? undefined : inPlace && existing.isDirectory() ? options.destination : dirname(options.destination),
     });
     if (result.objects === 0) {
       const what = prefix.length > 0 ? formatPath(indexToPath(prefix)) : 'the archive';
@@ -136,6 +142,7 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
     if (!inPlace) {
       if (emptyDir) await rmdir(options.destination);
       await rename(staging, options.destination);
+      if (options.durable) await syncDirectory(dirname(options.destination));
     }
   } catch (err) {
     if (!inPlace) await rm(staging, { recursive: true, force: true }).catch(() => undefined);

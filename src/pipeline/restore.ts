@@ -8,6 +8,7 @@ import { LifeboatError } from '../errors/lifeboat-error.js';
 import type { ExitCodeNumber } from '../errors/exit-codes.js';
 import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
+import { FileSystemFlusher } from '../fsmeta/flush.js';
 import type { ReplayedObject } from './replay.js';
 
 export interface RestoreWriteOptions {
@@ -21,7 +22,10 @@ export interface RestoreWriteOptions {
   force: boolean;
   /** the target may already hold files (restore in place); false for a fresh staging path */
   existing: boolean;
+  /** a path on the restored files' file system, existing throughout: they are flushed to disk there */
+  durableOn?: string;
   onInfo?(message: string): void;
+  onWarning?(message: string): void;
 }
 
 export interface RestoreWriteResult {
@@ -228,6 +232,7 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     return { type: entry.type, permissions: entry.permissions, uid: owner.uid, gid: owner.gid, mtime: entry.mtime, devMajor: entry.devMajor, devMinor: entry.devMinor };
   };
   const writer = new WriterThread({ existing: options.existing, force: options.force, asRoot, pid: process.pid });
+  const flusher = options.durableOn === undefined ? undefined : new FileSystemFlusher(options.durableOn, options.onWarning ?? (() => undefined));
   const open: { index: Buffer[]; path: Buffer; entry: Entry }[] = [];
   const result: RestoreWriteResult = { objects: 0, bytes: 0 };
   const closeUntil = (index: Buffer[] | null) => {
@@ -255,6 +260,7 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
           try {
             for await (const chunk of content ?? []) {
               await writer.data(chunk);
+              flusher?.wrote(chunk.length);
               result.bytes += chunk.length;
             }
           } catch (err) {
@@ -274,9 +280,16 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
   } catch (err) {
     // nothing may be made after this returns: the caller removes a staging directory on failure
     await writer.finish().catch(() => undefined);
+    await flusher?.abandon();
     throw err;
   }
-  await writer.finish();
+  try {
+    await writer.finish();
+  } catch (err) {
+    await flusher?.abandon();
+    throw err;
+  }
+  await flusher?.finish();
   return result;
 }
 

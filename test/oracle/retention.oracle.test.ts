@@ -75,7 +75,7 @@ async function restoreAndCompare(url: string, archiveDir: string, time: number, 
   const target = await openTarget(url, { archiveDir, name: NAME, sync: true, time, notice: () => undefined });
   await restoreFromTarget({
     target, destination, time, force: false, restoreOwnership: false, numericOwner: false,
-    tempdir: join(work, 'tmp'), dryRun: false, ...quiet,
+    tempdir: join(work, 'tmp'), dryRun: false, durable: false, ...quiet,
   });
   assert.deepEqual(treeState(destination), expected, `${label}: the backup at ${new Date(time * 1000).toISOString()} restores`);
   rmSync(destination, { recursive: true, force: true });

@@ -259,7 +259,7 @@ async function runAction(action: string, positionals: string[], options: Duplici
       await restoreFromTarget({
         target, destination, time, fileToRestore: options.fileToRestore, force: options.force,
         restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner, tempdir,
-        dryRun: options.dryRun, signal, notice: out.notice, warning: out.warning, info: out.info,
+        dryRun: options.dryRun, durable: true, signal, notice: out.notice, warning: out.warning, info: out.info,
       });
       return ExitCode.ok;
     }

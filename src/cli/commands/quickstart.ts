@@ -83,7 +83,7 @@ export async function runQuickstart(args: string[], ctx: CommandContext): Promis
     const reopened = await openTarget(url, { sync: true, notice: quiet });
     await restoreFromTarget({
       target: reopened, destination: restored, force: false, restoreOwnership: true, numericOwner: false,
-      tempdir: scratchParent, dryRun: false, notice: quiet, warning: (l) => ctx.out.warning(l), info: quiet,
+      tempdir: scratchParent, dryRun: false, durable: false, notice: quiet, warning: (l) => ctx.out.warning(l), info: quiet,
     });
     const comparison = await compareTrees(source, restored, { compareOwners: process.getuid?.() === 0 });
     if (comparison.differences.length > 0) {

@@ -59,7 +59,7 @@ export const drill: ProfileCommand = async (profile, ctx) => {
     const upTo = { ...chain, newSignatures: chain.newSignatures.filter((s) => s.endTime <= time) };
     const tree = join(scratch, 'tree');
     const quiet = { notice: () => undefined, warning: (l: string) => out.warning(l), info: () => undefined };
-    const restoreOptions = { target, time, force: false, restoreOwnership: true, numericOwner: false, tempdir: profile.settings.tempDir, dryRun: false, ...quiet };
+    const restoreOptions = { target, time, force: false, restoreOwnership: true, numericOwner: false, tempdir: profile.settings.tempDir, dryRun: false, durable: false, ...quiet };
 
     let include: ((index: Buffer[]) => boolean) | undefined;
     if (sample === undefined) {

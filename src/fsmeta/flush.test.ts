@@ -1,0 +1,63 @@
+// FileSystemFlusher: flushes start in the background as bytes are written, one at a time; finish() runs
+// a last one after any under way, and a failure of any of them (an earlier one too: syncfs reports a
+// write-back error only to a caller that opened the file system before it happened) fails the finish.
+// A wrapper `sync` on PATH records each call and runs the real one.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { FileSystemFlusher } from './flush.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lifeboat-flush-'));
+const originalPath = process.env.PATH;
+after(() => {
+  process.env.PATH = originalPath;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Puts a `sync` with this body first on PATH; returns its log. */
+function useWrapper(name: string, body: string): string {
+  const bin = join(dir, name);
+  mkdirSync(bin);
+  const log = join(bin, 'log');
+  writeFileSync(log, '');
+  writeFileSync(join(bin, 'sync'), `#!/bin/sh\nLOG='${log}'\n${body}\n`);
+  chmodSync(join(bin, 'sync'), 0o755);
+  process.env.PATH = `${bin}:${originalPath}`;
+  return log;
+}
+
+const MiB = 1 << 20;
+
+test('flushes start after enough bytes, never two at once, and finish runs the last one', async () => {
+  const log = useWrapper('slow', 'echo "start $*" >> "$LOG"; sleep 0.3; /bin/sync "$@" && echo end >> "$LOG"');
+  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  flusher.wrote(100 * MiB);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(readFileSync(log, 'utf8'), '', 'no flush before 128 MiB');
+  flusher.wrote(28 * MiB); // 128 MiB: one starts
+  flusher.wrote(200 * MiB); // one is under way: no second
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(readFileSync(log, 'utf8'), `start -f ${dir}\n`);
+  await flusher.finish();
+  assert.equal(readFileSync(log, 'utf8'), `start -f ${dir}\nend\nstart -f ${dir}\nend\n`);
+});
+
+test('a failure of a background flush fails the finish, though the last flush succeeds', async () => {
+  const log = useWrapper('fails-once', `if [ -e "$LOG.failed" ]; then echo ok >> "$LOG"; exec /bin/sync "$@"; fi
+touch "$LOG.failed"; echo failed >> "$LOG"; echo "sync: error syncing '$2': Input/output error" >&2; exit 1`);
+  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  flusher.wrote(128 * MiB);
+  await assert.rejects(flusher.finish(), /could not be flushed to disk \(sync: error syncing '.*': Input\/output error\)/);
+  // after the failure no more flushes are run
+  assert.equal(readFileSync(log, 'utf8'), 'failed\n');
+});
+
+test('abandon waits for a flush under way and reports nothing', async () => {
+  const log = useWrapper('abandoned', 'sleep 0.2; echo "done" >> "$LOG"; exit 1');
+  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  flusher.wrote(128 * MiB);
+  await flusher.abandon();
+  assert.equal(readFileSync(log, 'utf8'), 'done\n');
+});

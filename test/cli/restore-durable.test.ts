@@ -1,0 +1,90 @@
+// `lifeboat duplicity restore` puts the restored files on disk before it names them: coreutils' `sync -f`
+// runs on the destination's file system while the files still sit in the staging directory, and only
+// then is the staging directory renamed to the destination. A failed flush is a failed restore (the
+// destination is not made); a machine without `sync` gets a warning and the restore. The real `sync`
+// runs behind a recording wrapper on PATH.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { requireProgram } from '../support/programs.js';
+
+const lifeboat = new URL('../../../bin/lifeboat.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'lifeboat-restore-durable-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const source = join(dir, 'src');
+const url = `file://${join(dir, 'target')}`;
+const env = { ...process.env, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache') };
+const run = (args: string[], extraEnv: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [lifeboat, 'duplicity', ...args], { encoding: 'utf8', env: { ...env, ...extraEnv } });
+
+before(() => {
+  mkdirSync(join(source, 'sub'), { recursive: true });
+  for (let i = 0; i < 5; i++) writeFileSync(join(source, 'sub', `file${i}`), `content ${i}\n`.repeat(1000));
+  const backup = run(['full', '--no-encryption', source, url]);
+  assert.equal(backup.status, 0, backup.stderr);
+});
+
+/** A directory holding only a `sync` script with this body, for the front of PATH. */
+function wrapper(name: string, body: string): string {
+  const bin = join(dir, name);
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'sync'), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(bin, 'sync'), 0o755);
+  return bin;
+}
+
+test('the restored files are flushed while they are still under the staging name, then renamed into place', (t) => {
+  if (!requireProgram(t, 'sync', 'coreutils')) return;
+  const log = join(dir, 'sync.log');
+  const destination = join(dir, 'out', 'restored');
+  // each call records its arguments, whether the destination exists yet and how many files the staging
+  // directories beside it hold, then runs the real sync
+  const bin = wrapper('recording', `{ echo "$*"; [ -e '${destination}' ] && echo destination-exists; find "$2" -path '*lifeboat-restore-*' -type f | wc -l; } >> '${log}'\nexec /bin/sync "$@"`);
+  const restore = run(['restore', '--no-encryption', url, destination], { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(restore.status, 0, restore.stderr);
+  assert.equal(restore.stderr, '');
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  assert.deepEqual(lines.slice(-2), [`-f ${join(dir, 'out')}`, '5'], `the last flush ran on the destination's parent with all 5 files staged:\n${lines.join('\n')}`);
+  assert.ok(!lines.includes('destination-exists'), 'no flush ran after the rename');
+  for (let i = 0; i < 5; i++) assert.equal(readFileSync(join(destination, 'sub', `file${i}`), 'utf8'), `content ${i}\n`.repeat(1000));
+});
+
+test('a failed flush fails the restore with one line and a hint, and makes no destination', () => {
+  const bin = wrapper('failing', `echo "sync: error syncing '$2': Input/output error" >&2\nexit 1`);
+  const parent = join(dir, 'failed');
+  const restore = run(['restore', '--no-encryption', url, join(parent, 'restored')], { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(restore.status, 23, restore.stderr);
+  const lines = restore.stderr.trim().split('\n');
+  assert.match(lines[0], /^lifeboat: the restored files could not be flushed to disk \(sync: error syncing '.*': Input\/output error\)$/);
+  assert.match(lines[1], /^hint: check the disk/);
+  assert.equal(lines.length, 2, restore.stderr);
+  // neither the destination nor the staging directory is left, nor the parent the restore made
+  assert.ok(!existsSync(parent), existsSync(parent) ? readdirSync(parent).join(', ') : '');
+});
+
+test('without a sync program the restore warns on stderr and succeeds', () => {
+  const destination = join(dir, 'no-sync');
+  // node by its own path, and a PATH where no sync is found
+  const restore = run(['restore', '--no-encryption', url, destination], { PATH: join(dir, 'empty-path') });
+  assert.equal(restore.status, 0, restore.stderr);
+  assert.match(restore.stderr, /cannot flush the restored files to disk: there is no "sync" program/);
+  assert.equal(restore.stderr.trim().split('\n').length, 1, restore.stderr);
+  assert.equal(readFileSync(join(destination, 'sub', 'file4'), 'utf8'), 'content 4\n'.repeat(1000));
+});
+
+test('a restore in place (--force) flushes the destination\'s own file system: it may be a mount point', (t) => {
+  if (!requireProgram(t, 'sync', 'coreutils')) return;
+  const destination = join(dir, 'in-place');
+  mkdirSync(destination);
+  writeFileSync(join(destination, 'kept'), 'not in the archive\n');
+  const log = join(dir, 'in-place.log');
+  const bin = wrapper('recording-in-place', `echo "$*" >> '${log}'\nexec /bin/sync "$@"`);
+  const restore = run(['restore', '--no-encryption', '--force', url, destination], { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(restore.status, 0, restore.stderr);
+  assert.equal(readFileSync(log, 'utf8'), `-f ${destination}\n`);
+  assert.equal(readFileSync(join(destination, 'sub', 'file0'), 'utf8'), 'content 0\n'.repeat(1000));
+  assert.equal(readFileSync(join(destination, 'kept'), 'utf8'), 'not in the archive\n');
+});
