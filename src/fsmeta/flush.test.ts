@@ -1,6 +1,6 @@
 // FileSystemFlusher: flushes start in the background as bytes are written, one at a time; finish() runs
-// a last one after any under way, and a failure of any of them (an earlier one too: syncfs reports a
-// write-back error only to a caller that opened the file system before it happened) fails the finish.
+// a last one after any under way, and a failure of any of them fails the finish (an earlier one's too:
+// syncfs reports a write-back error to one caller only, so the last flush would not see it again).
 // A wrapper `sync` on PATH records each call and runs the real one.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,27 +30,33 @@ function useWrapper(name: string, body: string): string {
 
 const MiB = 1 << 20;
 
+/** Waits until the log holds `text` (a child process writes it when it gets to run). */
+async function logHolds(log: string, text: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    if (readFileSync(log, 'utf8') === text) return;
+  }
+  assert.equal(readFileSync(log, 'utf8'), text);
+}
+
 test('flushes start after enough bytes, never two at once, and finish runs the last one', async () => {
-  const log = useWrapper('slow', 'echo "start $*" >> "$LOG"; sleep 0.3; /bin/sync "$@" && echo end >> "$LOG"');
+  const log = useWrapper('slow', 'echo "start $*" >> "$LOG"; sleep 0.5; /bin/sync "$@" && echo end >> "$LOG"');
   const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
   flusher.wrote(100 * MiB);
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(readFileSync(log, 'utf8'), '', 'no flush before 128 MiB');
-  flusher.wrote(28 * MiB); // 128 MiB: one starts
+  flusher.wrote(27 * MiB);
+  flusher.wrote(28 * MiB); // 155 MiB, over 128: one starts
   flusher.wrote(200 * MiB); // one is under way: no second
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(readFileSync(log, 'utf8'), `start -f ${dir}\n`);
+  await logHolds(log, `start -f ${dir}\n`);
   await flusher.finish();
   assert.equal(readFileSync(log, 'utf8'), `start -f ${dir}\nend\nstart -f ${dir}\nend\n`);
 });
 
-test('a failure of a background flush fails the finish, though the last flush succeeds', async () => {
+test('a failure of a background flush fails the finish, which then runs no more flushes', async () => {
   const log = useWrapper('fails-once', `if [ -e "$LOG.failed" ]; then echo ok >> "$LOG"; exec /bin/sync "$@"; fi
 touch "$LOG.failed"; echo failed >> "$LOG"; echo "sync: error syncing '$2': Input/output error" >&2; exit 1`);
   const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
   flusher.wrote(128 * MiB);
   await assert.rejects(flusher.finish(), /could not be flushed to disk \(sync: error syncing '.*': Input\/output error\)/);
-  // after the failure no more flushes are run
+  // the wrapper would have succeeded the second time: none was run
   assert.equal(readFileSync(log, 'utf8'), 'failed\n');
 });
 
@@ -60,4 +66,14 @@ test('abandon waits for a flush under way and reports nothing', async () => {
   flusher.wrote(128 * MiB);
   await flusher.abandon();
   assert.equal(readFileSync(log, 'utf8'), 'done\n');
+});
+
+test('under 128 MiB written no flush starts before the finish', async () => {
+  const log = useWrapper('counting', 'echo "$*" >> "$LOG"; exec /bin/sync "$@"');
+  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  flusher.wrote(128 * MiB - 1);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(readFileSync(log, 'utf8'), '');
+  await flusher.finish();
+  assert.equal(readFileSync(log, 'utf8'), `-f ${dir}\n`);
 });

@@ -15,6 +15,7 @@ import { ExitCode } from '../errors/exit-codes.js';
 import { IntegrityError, LifeboatError } from '../errors/lifeboat-error.js';
 import { syncDirectory } from '../fsmeta/atomic-write.js';
 import { formatPath } from '../fsmeta/entry.js';
+import { FileSystemFlusher } from '../fsmeta/flush.js';
 import { readManifestHead } from './manifest-reader.js';
 import { replaySets, type ReplayedObject } from './replay.js';
 import { writeRestore, type RestoreWriteResult } from './restore.js';
@@ -128,9 +129,8 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
   try {
     result = await writeRestore(objects as AsyncIterable<ReplayedObject>, {
       target: staging, restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner,
-      force: options.force, existing: inPlace, onInfo: options.info, onWarning: options.warning,
-      // the file system the files land on: a destination restored in place may be a mount point
-      durableOn: !options.durable ? undefined : inPlace && existing.isDirectory() ? options.destination : dirname(options.destination),
+      force: options.force, existing: inPlace, onInfo: options.info,
+      flusher: options.durable ? new FileSystemFlusher(await flushPath(options.destination, inPlace), options.warning) : undefined,
     });
     if (result.objects === 0) {
       const what = prefix.length > 0 ? formatPath(indexToPath(prefix)) : 'the archive';
@@ -142,14 +142,32 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
     if (!inPlace) {
       if (emptyDir) await rmdir(options.destination);
       await rename(staging, options.destination);
-      if (options.durable) await syncDirectory(dirname(options.destination));
     }
   } catch (err) {
     if (!inPlace) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     if (madeParents) await removeEmptyParents(dirname(options.destination), madeParents);
     throw err;
   }
+  if (options.durable && !inPlace) {
+    await syncDirectory(dirname(options.destination)).catch((err: NodeJS.ErrnoException) => {
+      throw new LifeboatError(`${options.destination} is restored, but its new name may not survive a crash: fsync of ${dirname(options.destination)} failed (${err.code ?? err.message})`, {
+        code: 'flush-failed', exitCode: ExitCode.userError, hint: 'check the disk and the kernel log (dmesg); run "sync" before relying on the restore',
+      });
+    });
+  }
   return result;
+}
+
+/**
+ * A path on the file system the restored files land on that exists throughout the restore: the
+ * destination's parent (the staging directory is made there; in place, the destination itself may be
+ * replaced by what is restored), or the destination itself when it is a mount point.
+ */
+async function flushPath(destination: string, inPlace: boolean): Promise<string> {
+  const parent = dirname(resolve(destination));
+  if (!inPlace) return parent;
+  const [own, above] = await Promise.all([lstat(destination), lstat(parent)]);
+  return own.isDirectory() && own.dev !== above.dev ? destination : parent;
 }
 
 /** Removes `dir` and its parents up to and including `top` (the first one mkdir made), while empty. */

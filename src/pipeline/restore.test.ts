@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Entry } from '../fsmeta/entry.js';
+import { FileSystemFlusher } from '../fsmeta/flush.js';
 import type { ReplayedObject } from './replay.js';
 import { writeRestore } from './restore.js';
 
@@ -117,4 +118,57 @@ test('as root, owners arrive on files made in place under temporary names, in a 
   assert.deepEqual(seen('shared/root'), [0, 0, 0o600, -1000]);
   assert.deepEqual(seen('shared/other'), [1234, 5678, 0o2711, 1_600_000_000_000]);
   assert.deepEqual(readdirSync(target).concat(readdirSync(join(target, 'shared'))).filter((n) => n.includes('.lifeboat-')), []);
+});
+
+/** A `sync` first on PATH that logs each call (with how much of `file` is written) and runs the real one. */
+function recordingSync(t: { after(fn: () => void): void }, name: string, file: string, body = 'exec /bin/sync "$@"'): string {
+  const bin = join(dir, name);
+  mkdirSync(bin);
+  const log = join(bin, 'log');
+  writeFileSync(join(bin, 'sync'), `#!/bin/sh\necho "$* $(stat -c %s '${file}' 2>/dev/null || echo none)" >> '${log}'\n${body}\n`);
+  chmodSync(join(bin, 'sync'), 0o755);
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  t.after(() => { process.env.PATH = path; });
+  return log;
+}
+
+test('a flusher is fed the bytes as they go: flushes run while a file is written, and the last one after it all', async (t) => {
+  const target = join(dir, 'flushed');
+  const log = recordingSync(t, 'sync-recording', join(target, 'big'));
+  const big = Buffer.alloc(8 << 20, 7);
+  async function* objects(): AsyncGenerator<ReplayedObject> {
+    yield { entry: entry('', 'dir') };
+    // slow enough that a flush started on the way has run before the file is done
+    async function* slowly(): AsyncGenerator<Buffer> {
+      for await (const c of chunks(big, 1 << 20)) { yield c; await new Promise((r) => setTimeout(r, 30)); }
+    }
+    yield { entry: entry('big', 'reg', { size: big.length }), content: slowly() };
+  }
+  const result = await writeRestore(objects(), { ...options(target), flusher: new FileSystemFlusher(dir, (l) => assert.fail(l), 2 << 20) });
+  assert.equal(result.bytes, big.length);
+  const calls = readFileSync(log, 'utf8').trim().split('\n');
+  assert.ok(calls.length >= 2, calls.join('\n'));
+  assert.ok(calls.slice(0, -1).every((c) => c.startsWith(`-f ${dir} `)) && calls.slice(0, -1).some((c) => Number(c.split(' ')[2]) < big.length),
+    `a flush ran while the file was being written:\n${calls.join('\n')}`);
+  assert.equal(calls[calls.length - 1], `-f ${dir} ${big.length}`, 'the last flush ran with the file complete');
+});
+
+test('a restore that fails while a flush runs waits for it, reports its own error, and flushes no more', async (t) => {
+  const target = join(dir, 'flush-abandoned');
+  const log = recordingSync(t, 'sync-slow', join(target, 'big'), `sleep 0.3; echo end >> '${join(dir, 'sync-slow', 'log')}'`);
+  async function* objects(): AsyncGenerator<ReplayedObject> {
+    yield { entry: entry('', 'dir') };
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.alloc(2 << 20, 1);
+      await new Promise((r) => setTimeout(r, 50));
+      throw new Error('volume 2 is damaged');
+    }
+    yield { entry: entry('big', 'reg', { size: 4 << 20 }), content: failing() };
+  }
+  await assert.rejects(writeRestore(objects(), { ...options(target), flusher: new FileSystemFlusher(dir, (l) => assert.fail(l), 1 << 20) }), /volume 2 is damaged/);
+  const calls = readFileSync(log, 'utf8').trim().split('\n');
+  assert.equal(calls.length, 2, calls.join('\n'));
+  assert.match(calls[0], new RegExp(`^-f ${dir} `));
+  assert.equal(calls[1], 'end', 'the flush under way had ended when the restore returned');
 });

@@ -8,7 +8,7 @@ import { LifeboatError } from '../errors/lifeboat-error.js';
 import type { ExitCodeNumber } from '../errors/exit-codes.js';
 import { pathOfIndex, type Entry } from '../fsmeta/entry.js';
 import { resolveOwner, systemNames, type NameDatabase } from '../fsmeta/names.js';
-import { FileSystemFlusher } from '../fsmeta/flush.js';
+import type { FileSystemFlusher } from '../fsmeta/flush.js';
 import type { ReplayedObject } from './replay.js';
 
 export interface RestoreWriteOptions {
@@ -22,10 +22,9 @@ export interface RestoreWriteOptions {
   force: boolean;
   /** the target may already hold files (restore in place); false for a fresh staging path */
   existing: boolean;
-  /** a path on the restored files' file system, existing throughout: they are flushed to disk there */
-  durableOn?: string;
+  /** puts what is written on disk: fed the bytes as they go to the writer, finished at the end */
+  flusher?: FileSystemFlusher;
   onInfo?(message: string): void;
-  onWarning?(message: string): void;
 }
 
 export interface RestoreWriteResult {
@@ -232,7 +231,7 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     return { type: entry.type, permissions: entry.permissions, uid: owner.uid, gid: owner.gid, mtime: entry.mtime, devMajor: entry.devMajor, devMinor: entry.devMinor };
   };
   const writer = new WriterThread({ existing: options.existing, force: options.force, asRoot, pid: process.pid });
-  const flusher = options.durableOn === undefined ? undefined : new FileSystemFlusher(options.durableOn, options.onWarning ?? (() => undefined));
+  const { flusher } = options;
   const open: { index: Buffer[]; path: Buffer; entry: Entry }[] = [];
   const result: RestoreWriteResult = { objects: 0, bytes: 0 };
   const closeUntil = (index: Buffer[] | null) => {
@@ -289,7 +288,9 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     await flusher?.abandon();
     throw err;
   }
-  await flusher?.finish();
+  // nothing restored is an error the caller reports: no file system to flush for it
+  if (result.objects > 0) await flusher?.finish();
+  else await flusher?.abandon();
   return result;
 }
 

@@ -5,7 +5,7 @@
 // runs behind a recording wrapper on PATH.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -23,6 +23,7 @@ const run = (args: string[], extraEnv: Record<string, string> = {}) =>
 before(() => {
   mkdirSync(join(source, 'sub'), { recursive: true });
   for (let i = 0; i < 5; i++) writeFileSync(join(source, 'sub', `file${i}`), `content ${i}\n`.repeat(1000));
+  symlinkSync('nowhere', join(source, 'dangling'));
   const backup = run(['full', '--no-encryption', source, url]);
   assert.equal(backup.status, 0, backup.stderr);
 });
@@ -75,7 +76,7 @@ test('without a sync program the restore warns on stderr and succeeds', () => {
   assert.equal(readFileSync(join(destination, 'sub', 'file4'), 'utf8'), 'content 4\n'.repeat(1000));
 });
 
-test('a restore in place (--force) flushes the destination\'s own file system: it may be a mount point', (t) => {
+test('a restore in place (--force) flushes the file system through the destination\'s parent', (t) => {
   if (!requireProgram(t, 'sync', 'coreutils')) return;
   const destination = join(dir, 'in-place');
   mkdirSync(destination);
@@ -84,7 +85,43 @@ test('a restore in place (--force) flushes the destination\'s own file system: i
   const bin = wrapper('recording-in-place', `echo "$*" >> '${log}'\nexec /bin/sync "$@"`);
   const restore = run(['restore', '--no-encryption', '--force', url, destination], { PATH: `${bin}:${process.env.PATH}` });
   assert.equal(restore.status, 0, restore.stderr);
-  assert.equal(readFileSync(log, 'utf8'), `-f ${destination}\n`);
+  assert.equal(readFileSync(log, 'utf8'), `-f ${dir}\n`);
   assert.equal(readFileSync(join(destination, 'sub', 'file0'), 'utf8'), 'content 0\n'.repeat(1000));
   assert.equal(readFileSync(join(destination, 'kept'), 'utf8'), 'not in the archive\n');
+});
+
+test('--force -r of a file or a dangling link onto an existing directory replaces it and flushes through the parent', (t) => {
+  if (!requireProgram(t, 'sync', 'coreutils')) return;
+  const log = join(dir, 'replace.log');
+  const bin = wrapper('recording-replace', `echo "$*" >> '${log}'\nexec /bin/sync "$@"`);
+  for (const [path, name] of [['sub/file3', 'replaced-by-file'], ['dangling', 'replaced-by-link']]) {
+    const destination = join(dir, name);
+    mkdirSync(destination);
+    writeFileSync(join(destination, 'old'), 'old\n');
+    const restore = run(['restore', '--no-encryption', '--force', '-r', path, url, destination], { PATH: `${bin}:${process.env.PATH}` });
+    assert.equal(restore.status, 0, restore.stderr);
+    if (path === 'dangling') assert.equal(readlinkSync(destination), 'nowhere');
+    else assert.equal(readFileSync(destination, 'utf8'), 'content 3\n'.repeat(1000));
+  }
+  assert.equal(readFileSync(log, 'utf8'), `-f ${dir}\n-f ${dir}\n`);
+});
+
+test('a restore in place onto a mount point flushes the mounted file system', (t) => {
+  if (process.getuid?.() !== 0) {
+    if (process.env.CI === 'true') throw new Error('this test mounts a tmpfs: it needs root under CI=true');
+    t.skip('needs root to mount a tmpfs');
+    return;
+  }
+  const destination = join(dir, 'mounted');
+  mkdirSync(destination);
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', destination]).status, 0, 'mount a tmpfs');
+  t.after(() => spawnSync('umount', [destination]));
+  writeFileSync(join(destination, 'kept'), 'kept\n');
+  const log = join(dir, 'mounted.log');
+  const bin = wrapper('recording-mounted', `echo "$*" >> '${log}'\nexec /bin/sync "$@"`);
+  const restore = run(['restore', '--no-encryption', '--force', url, destination], { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(restore.status, 0, restore.stderr);
+  assert.equal(readFileSync(log, 'utf8'), `-f ${destination}\n`);
+  assert.ok(lstatSync(join(destination, 'sub')).isDirectory());
+  assert.notEqual(lstatSync(destination).dev, lstatSync(dir).dev, 'the destination is still the mount point');
 });
