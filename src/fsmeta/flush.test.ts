@@ -30,50 +30,76 @@ function useWrapper(name: string, body: string): string {
 
 const MiB = 1 << 20;
 
-/** Waits until the log holds `text` (a child process writes it when it gets to run). */
-async function logHolds(log: string, text: string): Promise<void> {
+/** Waits until the log starts with `text` (a child process writes it when it gets to run). */
+async function logStartsWith(log: string, text: string): Promise<void> {
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-    if (readFileSync(log, 'utf8') === text) return;
+    if (readFileSync(log, 'utf8').startsWith(text)) return;
   }
   assert.equal(readFileSync(log, 'utf8'), text);
 }
 
-test('flushes start after enough bytes, never two at once, and finish runs the last one', async () => {
+/** A warning callback for flushers that must not warn: the warnings land here, checked at the end. */
+function noWarnings(t: { after(fn: () => void): void }): (line: string) => void {
+  const warnings: string[] = [];
+  t.after(() => assert.deepEqual(warnings, []));
+  return (line) => warnings.push(line);
+}
+
+test('flushes start after enough bytes, never two at once, and finish runs the last one', async (t) => {
   const log = useWrapper('slow', 'echo "start $*" >> "$LOG"; sleep 0.5; /bin/sync "$@" && echo end >> "$LOG"');
-  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  const flusher = new FileSystemFlusher(dir, noWarnings(t));
   flusher.wrote(100 * MiB);
   flusher.wrote(27 * MiB);
   flusher.wrote(28 * MiB); // 155 MiB, over 128: one starts
   flusher.wrote(200 * MiB); // one is under way: no second
-  await logHolds(log, `start -f ${dir}\n`);
+  await logStartsWith(log, `start -f ${dir}\n`);
   await flusher.finish();
   assert.equal(readFileSync(log, 'utf8'), `start -f ${dir}\nend\nstart -f ${dir}\nend\n`);
 });
 
-test('a failure of a background flush fails the finish, which then runs no more flushes', async () => {
+test('a failure of a background flush fails the finish, which then runs no more flushes', async (t) => {
   const log = useWrapper('fails-once', `if [ -e "$LOG.failed" ]; then echo ok >> "$LOG"; exec /bin/sync "$@"; fi
 touch "$LOG.failed"; echo failed >> "$LOG"; echo "sync: error syncing '$2': Input/output error" >&2; exit 1`);
-  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  const flusher = new FileSystemFlusher(dir, noWarnings(t));
   flusher.wrote(128 * MiB);
   await assert.rejects(flusher.finish(), /could not be flushed to disk \(sync: error syncing '.*': Input\/output error\)/);
   // the wrapper would have succeeded the second time: none was run
   assert.equal(readFileSync(log, 'utf8'), 'failed\n');
 });
 
-test('abandon waits for a flush under way and reports nothing', async () => {
+test('abandon waits for a flush under way and reports nothing', async (t) => {
   const log = useWrapper('abandoned', 'sleep 0.2; echo "done" >> "$LOG"; exit 1');
-  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  const flusher = new FileSystemFlusher(dir, noWarnings(t));
   flusher.wrote(128 * MiB);
   await flusher.abandon();
   assert.equal(readFileSync(log, 'utf8'), 'done\n');
 });
 
-test('under 128 MiB written no flush starts before the finish', async () => {
+test('under 128 MiB written no flush starts before the finish', async (t) => {
   const log = useWrapper('counting', 'echo "$*" >> "$LOG"; exec /bin/sync "$@"');
-  const flusher = new FileSystemFlusher(dir, (line) => assert.fail(line));
+  const flusher = new FileSystemFlusher(dir, noWarnings(t));
   flusher.wrote(128 * MiB - 1);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(readFileSync(log, 'utf8'), '');
   await flusher.finish();
   assert.equal(readFileSync(log, 'utf8'), `-f ${dir}\n`);
+});
+
+test('without a sync program the flusher warns once and the finish succeeds', async (t) => {
+  process.env.PATH = join(dir, 'no-such-directory');
+  t.after(() => { process.env.PATH = originalPath; });
+  const warnings: string[] = [];
+  const flusher = new FileSystemFlusher(dir, (line) => warnings.push(line));
+  flusher.wrote(128 * MiB);
+  await flusher.finish();
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /there is no "sync" program/);
+});
+
+test('a warning callback that throws is not an unhandled rejection', async (t) => {
+  process.env.PATH = join(dir, 'no-such-directory');
+  t.after(() => { process.env.PATH = originalPath; });
+  const flusher = new FileSystemFlusher(dir, () => { throw new Error('stderr is gone'); });
+  flusher.wrote(128 * MiB);
+  await flusher.finish();
 });

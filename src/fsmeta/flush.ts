@@ -72,9 +72,10 @@ export class FileSystemFlusher {
 function syncFileSystem(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('sync', ['-f', path], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { if (stderr.length < 4096) stderr += text; });
     child.on('error', reject);
+    let stderr = '';
+    // no stderr when the spawn itself failed (EMFILE...): the 'error' above reports it
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => { if (stderr.length < 4096) stderr += text; });
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const why = stderr.trim().split('\n')[0] || (signal ? `killed by ${signal}` : `exit status ${code}`);

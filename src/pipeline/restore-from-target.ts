@@ -3,7 +3,7 @@
 // the destination that is renamed into place only when everything restored, so a damaged archive
 // leaves nothing at the destination. A durable restore is on disk before it is renamed into place (and
 // the rename before this returns), so a crash leaves either no destination or all of it.
-import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -113,9 +113,13 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
 
   const { existing, emptyDir } = await checkRestoreDestination(options.destination, options.force);
   const readOptions = { signal: options.signal, cipher: target.cipher, tempdir: options.tempdir };
-  // in place only when --force meets existing files: then check every volume before writing anything
-  const inPlace = existing !== null && !emptyDir;
-  if (inPlace) {
+  // in place when --force meets existing files: then check every volume before writing anything
+  const overExisting = existing !== null && !emptyDir;
+  // and into an empty mount point (a new file system mounted for the restore), which a staging
+  // directory could not be renamed onto: what the restore wrote there is removed if it fails
+  const intoMount = emptyDir && (await isMountPoint(options.destination));
+  const inPlace = overExisting || intoMount;
+  if (overExisting) {
     for (const set of sets) for (const v of set) for await (const _ of verifiedVolume(target.backend, v, readOptions)) { /* hash only */ }
   }
   const staging = inPlace ? options.destination
@@ -145,12 +149,13 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
     }
   } catch (err) {
     if (!inPlace) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (intoMount) await emptyDirectory(options.destination).catch(() => undefined);
     if (madeParents) await removeEmptyParents(dirname(options.destination), madeParents);
     throw err;
   }
   if (options.durable && !inPlace) {
     await syncDirectory(dirname(options.destination)).catch((err: NodeJS.ErrnoException) => {
-      throw new LifeboatError(`${options.destination} is restored, but its new name may not survive a crash: fsync of ${dirname(options.destination)} failed (${err.code ?? err.message})`, {
+      throw new LifeboatError(`${options.destination} is restored, but its new name may not survive a crash: ${err.syscall ?? 'fsync'} of ${dirname(options.destination)} failed (${err.code ?? err.message})`, {
         code: 'flush-failed', exitCode: ExitCode.userError, hint: 'check the disk and the kernel log (dmesg); run "sync" before relying on the restore',
       });
     });
@@ -165,9 +170,18 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
  */
 async function flushPath(destination: string, inPlace: boolean): Promise<string> {
   const parent = dirname(resolve(destination));
-  if (!inPlace) return parent;
-  const [own, above] = await Promise.all([lstat(destination), lstat(parent)]);
-  return own.isDirectory() && own.dev !== above.dev ? destination : parent;
+  return inPlace && (await isMountPoint(destination)) ? resolve(destination) : parent;
+}
+
+/** A directory (not a symlink to one) on another file system than the directory it is in. */
+async function isMountPoint(path: string): Promise<boolean> {
+  const [own, above] = await Promise.all([lstat(path), stat(dirname(resolve(path)))]);
+  return own.isDirectory() && own.dev !== above.dev;
+}
+
+/** Removes what is inside a directory, not the directory. */
+async function emptyDirectory(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
 /** Removes `dir` and its parents up to and including `top` (the first one mkdir made), while empty. */

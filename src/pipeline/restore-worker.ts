@@ -4,9 +4,11 @@
 // order, with their bytes (paths, link targets, file content) in one transferred buffer per batch; each
 // batch's buffer goes back with its acknowledgement. After the first failure nothing more is made: the
 // file being written is removed and the error goes back once.
-import { closeSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, renameSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { ExitCode } from '../errors/exit-codes.js';
+import { LifeboatError } from '../errors/lifeboat-error.js';
 import { applyFileMetadata, applyMetadata, createSpecial } from '../fsmeta/apply.js';
 import type { Entry } from '../fsmeta/entry.js';
 import { NameDatabase } from '../fsmeta/names.js';
@@ -126,5 +128,14 @@ function dropFile(): void {
 /** An object of the wrong type is in the way: only --force may remove it. */
 async function replace(path: Buffer): Promise<void> {
   if (!settings.force) throw Object.assign(new Error(`${path.toString()}: already exists`), { code: 'EEXIST', syscall: 'restore', path: path.toString() });
+  // rm -r would empty the mounted file system and then fail on the mount point itself
+  const slash = path.lastIndexOf(0x2f);
+  const parent = slash > 0 ? path.subarray(0, slash) : slash === 0 ? Buffer.from('/') : Buffer.from('.');
+  const own = lstatSync(path);
+  if (own.isDirectory() && own.dev !== statSync(parent).dev) {
+    throw new LifeboatError(`${path.toString()} is a mount point, and the archive holds another type of object there`, {
+      code: 'mount-point', exitCode: ExitCode.userError, hint: 'restore into a directory inside it, or unmount it first',
+    });
+  }
   await rm(path, { recursive: true, force: true });
 }

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { requireProgram } from '../support/programs.js';
+import { after, before, test, type TestContext } from 'node:test';
+import { isCi, requireProgram } from '../support/programs.js';
 
 const lifeboat = new URL('../../../bin/lifeboat.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'lifeboat-restore-durable-'));
@@ -106,16 +106,22 @@ test('--force -r of a file or a dangling link onto an existing directory replace
   assert.equal(readFileSync(log, 'utf8'), `-f ${dir}\n-f ${dir}\n`);
 });
 
-test('a restore in place onto a mount point flushes the mounted file system', (t) => {
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI === 'true') throw new Error('this test mounts a tmpfs: it needs root under CI=true');
-    t.skip('needs root to mount a tmpfs');
-    return;
-  }
-  const destination = join(dir, 'mounted');
+/** A new tmpfs mounted on a new directory; false (the test skipped) where this may not mount, unless under CI. */
+function mountTmpfs(t: TestContext, destination: string): boolean {
   mkdirSync(destination);
-  assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', destination]).status, 0, 'mount a tmpfs');
+  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', destination]).status === 0;
+  if (!mounted) {
+    if (isCi()) throw new Error('this test mounts a tmpfs: it needs root and mount under CI=true');
+    t.skip('cannot mount a tmpfs here (needs root outside a container)');
+    return false;
+  }
   t.after(() => spawnSync('umount', [destination]));
+  return true;
+}
+
+test('a restore in place onto a mount point flushes the mounted file system', (t) => {
+  const destination = join(dir, 'mounted');
+  if (!mountTmpfs(t, destination)) return;
   writeFileSync(join(destination, 'kept'), 'kept\n');
   const log = join(dir, 'mounted.log');
   const bin = wrapper('recording-mounted', `echo "$*" >> '${log}'\nexec /bin/sync "$@"`);
@@ -124,4 +130,35 @@ test('a restore in place onto a mount point flushes the mounted file system', (t
   assert.equal(readFileSync(log, 'utf8'), `-f ${destination}\n`);
   assert.ok(lstatSync(join(destination, 'sub')).isDirectory());
   assert.notEqual(lstatSync(destination).dev, lstatSync(dir).dev, 'the destination is still the mount point');
+});
+
+test('an empty mount point is restored into, not replaced; a failure leaves it empty and mounted', (t) => {
+  const destination = join(dir, 'empty-mount');
+  if (!mountTmpfs(t, destination)) return;
+  const log = join(dir, 'empty-mount.log');
+  const bin = wrapper('recording-empty-mount', `echo "$*" >> '${log}'\nexec /bin/sync "$@"`);
+  const restore = run(['restore', '--no-encryption', url, destination], { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(restore.status, 0, restore.stderr);
+  assert.equal(readFileSync(log, 'utf8'), `-f ${destination}\n`, 'the mounted file system is flushed');
+  assert.equal(readFileSync(join(destination, 'sub', 'file2'), 'utf8'), 'content 2\n'.repeat(1000));
+  assert.notEqual(lstatSync(destination).dev, lstatSync(dir).dev, 'still the mount point');
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('lifeboat-restore')), [], 'no staging directory beside it');
+
+  const second = join(dir, 'empty-mount-failing');
+  if (!mountTmpfs(t, second)) return;
+  const failing = wrapper('failing-empty-mount', 'echo "sync: error syncing: Input/output error" >&2\nexit 1');
+  const failed = run(['restore', '--no-encryption', url, second], { PATH: `${failing}:${process.env.PATH}` });
+  assert.equal(failed.status, 23, failed.stderr);
+  assert.deepEqual(readdirSync(second), [], 'what the restore wrote is removed');
+  assert.notEqual(lstatSync(second).dev, lstatSync(dir).dev, 'still mounted');
+});
+
+test('--force will not replace a mount point with a file: it fails before touching what is mounted', (t) => {
+  const destination = join(dir, 'mounted-keep');
+  if (!mountTmpfs(t, destination)) return;
+  writeFileSync(join(destination, 'precious'), 'keep me\n');
+  const restore = run(['restore', '--no-encryption', '--force', '-r', 'sub/file1', url, destination]);
+  assert.equal(restore.status, 23, restore.stderr);
+  assert.match(restore.stderr, /^lifeboat: .*mounted-keep is a mount point, and the archive holds another type of object there\nhint: restore into a directory inside it, or unmount it first\n$/);
+  assert.equal(readFileSync(join(destination, 'precious'), 'utf8'), 'keep me\n');
 });
