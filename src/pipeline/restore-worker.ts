@@ -129,7 +129,9 @@ function dropFile(): void {
 async function replace(path: Buffer): Promise<void> {
   if (!settings.force) throw Object.assign(new Error(`${path.toString()}: already exists`), { code: 'EEXIST', syscall: 'restore', path: path.toString() });
   // rm -r would empty the mounted file system and then fail on the mount point itself
-  const slash = path.lastIndexOf(0x2f);
+  let end = path.length;
+  while (end > 1 && path[end - 1] === 0x2f) end--;
+  const slash = path.lastIndexOf(0x2f, end - 1);
   const parent = slash > 0 ? path.subarray(0, slash) : slash === 0 ? Buffer.from('/') : Buffer.from('.');
   const own = lstatSync(path);
   if (own.isDirectory() && own.dev !== statSync(parent).dev) {

@@ -157,8 +157,10 @@ test('--force will not replace a mount point with a file: it fails before touchi
   const destination = join(dir, 'mounted-keep');
   if (!mountTmpfs(t, destination)) return;
   writeFileSync(join(destination, 'precious'), 'keep me\n');
-  const restore = run(['restore', '--no-encryption', '--force', '-r', 'sub/file1', url, destination]);
-  assert.equal(restore.status, 23, restore.stderr);
-  assert.match(restore.stderr, /^lifeboat: .*mounted-keep is a mount point, and the archive holds another type of object there\nhint: restore into a directory inside it, or unmount it first\n$/);
-  assert.equal(readFileSync(join(destination, 'precious'), 'utf8'), 'keep me\n');
+  for (const given of [destination, `${destination}/`]) {
+    const restore = run(['restore', '--no-encryption', '--force', '-r', 'sub/file1', url, given]);
+    assert.equal(restore.status, 23, restore.stderr);
+    assert.match(restore.stderr, /^lifeboat: .*mounted-keep\/? is a mount point, and the archive holds another type of object there\nhint: restore into a directory inside it, or unmount it first\n$/);
+    assert.equal(readFileSync(join(destination, 'precious'), 'utf8'), 'keep me\n');
+  }
 });
