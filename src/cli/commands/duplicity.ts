@@ -34,7 +34,7 @@ SOURCE_URL TARGET_DIR restores. Targets: file://, s3:// boto3+s3:// s3+http://, 
 webdav:// webdavs://, azure://, rclone:// (docs/backends.md). Archives are encrypted as duplicity's
 (OpenPGP, readable by gpg): with the passphrase in PASSPHRASE, or to public keys with --encrypt-key.
 A restore is on disk when it ends: written beside TARGET_DIR, flushed (sync -f), renamed into place
-(with --force over existing files: written in place, then flushed).
+(with --force over existing files, or into an empty mount point: written in place, then flushed).
 
 Options:
   --no-encryption            write and read unencrypted archives
