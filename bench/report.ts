@@ -175,7 +175,7 @@ function main(runDir: string): void {
       'read-tar': 'read: `tar -cf - \\| cat > /dev/null`',
       'gzip-1core': '`tar \\| gzip -6`, one core',
       'gzip-allcores': `\`tar \\| pigz -6 -p ${meta.get('nproc')}\`, all cores`,
-      'copy-tar': 'copy: `tar \\| tar -x` into the scratch file system + syncfs, in the state a restore finds it (a restore\'s floor)',
+      'copy-tar': 'copy: `tar \\| tar -x` into the scratch file system + syncfs, in the state a restore finds it (a restore\'s rough floor)',
     };
     for (const step of Object.keys(titles)) {
       const wall = med('limits', step, 'wall');
