@@ -1,7 +1,8 @@
 // FileSystemFlusher: flushes start in the background as bytes are written, one at a time; finish() runs
 // a last one after any under way, and a failure of any of them fails the finish (an earlier one's too:
 // syncfs reports a write-back error to one caller only, so the last flush would not see it again).
-// A wrapper `sync` on PATH records each call and runs the real one.
+// begin() runs one before anything is written and only warns of what it reports (an old error of
+// other files). A wrapper `sync` on PATH records each call and runs the real one.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,4 +103,60 @@ test('a warning callback that throws is not an unhandled rejection', async (t) =
   const flusher = new FileSystemFlusher(dir, () => { throw new Error('stderr is gone'); });
   flusher.wrote(128 * MiB);
   await flusher.finish();
+});
+
+test('begin runs one flush before anything is written, and an error it reports is only a warning', async () => {
+  // the first sync reports an old write-back error (as syncfs does to the first opener that has not
+  // seen it); the ones after it succeed
+  const log = useWrapper('old-error', `if [ -e "$LOG.failed" ]; then echo ok >> "$LOG"; exec /bin/sync "$@"; fi
+touch "$LOG.failed"; echo failed >> "$LOG"; echo "sync: error syncing '$2': Input/output error" >&2; exit 1`);
+  const warnings: string[] = [];
+  const flusher = new FileSystemFlusher(dir, (line) => warnings.push(line));
+  await flusher.begin();
+  assert.equal(readFileSync(log, 'utf8'), 'failed\n', 'begin waited for its flush');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /reported a write error from before this restore \(sync: error syncing '.*': Input\/output error\); the restore goes on/);
+  flusher.wrote(128 * MiB);
+  await flusher.finish();
+  assert.equal(readFileSync(log, 'utf8'), 'failed\nok\nok\n');
+});
+
+test('a flush failing after begin still fails the finish', async (t) => {
+  const log = useWrapper('fails-later', `if [ ! -e "$LOG.began" ]; then touch "$LOG.began"; echo began >> "$LOG"; exec /bin/sync "$@"; fi
+echo failed >> "$LOG"; echo "sync: error syncing '$2': Input/output error" >&2; exit 1`);
+  const flusher = new FileSystemFlusher(dir, noWarnings(t));
+  await flusher.begin();
+  await assert.rejects(flusher.finish(), /could not be flushed to disk \(sync: error syncing '.*': Input\/output error\)/);
+  assert.equal(readFileSync(log, 'utf8'), 'began\nfailed\n');
+});
+
+test('without a sync program begin warns once, and the flushes after it do not warn again', async (t) => {
+  process.env.PATH = join(dir, 'no-such-directory');
+  t.after(() => { process.env.PATH = originalPath; });
+  const warnings: string[] = [];
+  const flusher = new FileSystemFlusher(dir, (line) => warnings.push(line));
+  await flusher.begin();
+  flusher.wrote(128 * MiB);
+  await flusher.finish();
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /there is no "sync" program/);
+});
+
+test('a sync that cannot be started fails the last flush with the flush\'s own error, not the earlier ones', async (t) => {
+  // found on PATH but not executable: spawn fails with EACCES, not ENOENT
+  const bin = join(dir, 'not-executable');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'sync'), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(bin, 'sync'), 0o644);
+  process.env.PATH = bin;
+  t.after(() => { process.env.PATH = originalPath; });
+  const flusher = new FileSystemFlusher(dir, noWarnings(t));
+  await flusher.begin();
+  flusher.wrote(128 * MiB);
+  await assert.rejects(flusher.finish(), (err: Error & { code?: string; hint?: string }) => {
+    assert.equal(err.message, 'the restored files could not be flushed to disk (sync could not be started: EACCES)');
+    assert.equal(err.code, 'flush-failed');
+    assert.match(err.hint ?? '', /check the disk/);
+    return true;
+  });
 });

@@ -27,10 +27,30 @@ export class FileSystemFlusher {
     this.#every = every;
   }
 
+  /**
+   * One flush before the restore writes anything, whose failure is only a warning. syncfs reports a
+   * write-back error to the first opener that has not seen it, so an old error of other files on the
+   * same file system would otherwise fail this restore's first flush and throw its work away. Await
+   * it before writing: then no error of the restore's own files can be taken for an old one.
+   */
+  async begin(): Promise<void> {
+    let failed: string | undefined;
+    try {
+      failed = await syncFileSystem(this.#path);
+    } catch (err) {
+      // a sync that cannot start now (EAGAIN...) has seen no error: the flushes to come will
+      if (isMissingProgram(err)) this.#noProgram();
+      return;
+    }
+    if (failed !== undefined) {
+      this.#warn(`the file system of ${this.#path} reported a write error from before this restore (${failed}); the restore goes on: check the disk and the kernel log (dmesg)`);
+    }
+  }
+
   /** Counts bytes handed to the file system; may start a flush in the background. */
   wrote(bytes: number): void {
     this.#since += bytes;
-    if (this.#since >= this.#every && !this.#running) this.#start();
+    if (this.#since >= this.#every && !this.#running) this.#start(false);
   }
 
   /**
@@ -40,7 +60,7 @@ export class FileSystemFlusher {
    */
   async finish(): Promise<void> {
     await this.#running;
-    this.#start();
+    this.#start(true);
     await this.#running;
     if (this.#failure) throw this.#failure;
   }
@@ -50,26 +70,50 @@ export class FileSystemFlusher {
     await this.#running;
   }
 
-  #start(): void {
+  #start(last: boolean): void {
     this.#since = 0;
     if (this.#failure || this.#unavailable) return;
     this.#running = syncFileSystem(this.#path)
-      .catch((err: Error) => {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
-          this.#unavailable = true;
-          try {
-            this.#onWarning(`cannot flush the restored files to disk: there is no "sync" program (coreutils) on PATH; run "sync" before relying on them`);
-          } catch { /* a warning that cannot be shown must not become an unhandled rejection */ }
-        } else {
-          this.#failure ??= err;
-        }
+      .then((failed) => {
+        if (failed !== undefined) this.#failure ??= flushFailed(failed);
+      }, (err: NodeJS.ErrnoException) => {
+        if (isMissingProgram(err)) this.#noProgram();
+        // a background sync that could not start saw no error, and the last one still runs
+        else if (last) this.#failure ??= flushFailed(`sync could not be started: ${err.code ?? err.message}`);
       })
       .finally(() => { this.#running = undefined; });
   }
+
+  #noProgram(): void {
+    if (this.#unavailable) return;
+    this.#unavailable = true;
+    this.#warn(`cannot flush the restored files to disk: there is no "sync" program (coreutils) on PATH; run "sync" before relying on them`);
+  }
+
+  #warn(line: string): void {
+    try {
+      this.#onWarning(line);
+    } catch { /* a warning that cannot be shown must not become an unhandled rejection */ }
+  }
 }
 
-/** syncfs(2) on the file system holding `path`, through `sync -f` (coreutils 8.24 and later). */
-function syncFileSystem(path: string): Promise<void> {
+function isMissingProgram(err: unknown): boolean {
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  return code === 'ENOENT' && syscall?.startsWith('spawn') === true;
+}
+
+function flushFailed(why: string): LifeboatError {
+  return new LifeboatError(`the restored files could not be flushed to disk (${why})`, {
+    code: 'flush-failed', exitCode: ExitCode.userError,
+    hint: 'check the disk and the kernel log (dmesg), then restore again',
+  });
+}
+
+/**
+ * syncfs(2) on the file system holding `path`, through `sync -f` (coreutils 8.24 and later): resolves
+ * with nothing when it succeeded, with why when it failed; rejects when sync could not be started.
+ */
+function syncFileSystem(path: string): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const child = spawn('sync', ['-f', path], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.on('error', reject);
@@ -77,12 +121,8 @@ function syncFileSystem(path: string): Promise<void> {
     // no stderr when the spawn itself failed (EMFILE...): the 'error' above reports it
     child.stderr?.setEncoding('utf8').on('data', (text: string) => { if (stderr.length < 4096) stderr += text; });
     child.on('close', (code, signal) => {
-      if (code === 0) return resolve();
-      const why = stderr.trim().split('\n')[0] || (signal ? `killed by ${signal}` : `exit status ${code}`);
-      reject(new LifeboatError(`the restored files could not be flushed to disk (${why})`, {
-        code: 'flush-failed', exitCode: ExitCode.userError,
-        hint: 'check the disk and the kernel log (dmesg), then restore again',
-      }));
+      if (code === 0) resolve(undefined);
+      else resolve(stderr.trim().split('\n')[0] || (signal ? `killed by ${signal}` : `exit status ${code}`));
     });
   });
 }

@@ -22,7 +22,7 @@ export interface RestoreWriteOptions {
   force: boolean;
   /** the target may already hold files (restore in place); false for a fresh staging path */
   existing: boolean;
-  /** puts what is written on disk: fed the bytes as they go to the writer, finished at the end */
+  /** puts what is written on disk: begun before the first write, fed the bytes as they go to the writer, finished at the end */
   flusher?: FileSystemFlusher;
   onInfo?(message: string): void;
 }
@@ -230,8 +230,10 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     const owner = names ? resolveOwner(entry, names) : entry;
     return { type: entry.type, permissions: entry.permissions, uid: owner.uid, gid: owner.gid, mtime: entry.mtime, devMajor: entry.devMajor, devMinor: entry.devMinor };
   };
-  const writer = new WriterThread({ existing: options.existing, force: options.force, asRoot, pid: process.pid });
   const { flusher } = options;
+  // before the first write: an old write-back error on the file system is a warning, not this restore's
+  await flusher?.begin();
+  const writer = new WriterThread({ existing: options.existing, force: options.force, asRoot, pid: process.pid });
   const open: { index: Buffer[]; path: Buffer; entry: Entry }[] = [];
   const result: RestoreWriteResult = { objects: 0, bytes: 0 };
   const closeUntil = (index: Buffer[] | null) => {

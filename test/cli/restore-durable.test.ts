@@ -1,8 +1,9 @@
 // `lifeboat duplicity restore` puts the restored files on disk before it names them: coreutils' `sync -f`
 // runs on the destination's file system while the files still sit in the staging directory, and only
 // then is the staging directory renamed to the destination. A failed flush is a failed restore (the
-// destination is not made); a machine without `sync` gets a warning and the restore. The real `sync`
-// runs behind a recording wrapper on PATH.
+// destination is not made), but for the one run before anything is written: what it reports is an
+// older error of other files, and a warning. A machine without `sync` gets a warning and the restore.
+// The real `sync` runs behind a recording wrapper on PATH.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -61,8 +62,12 @@ test('the restored files are flushed while they are still under the staging name
   for (let i = 0; i < 5; i++) assert.equal(readFileSync(join(destination, 'sub', `file${i}`), 'utf8'), `content ${i}\n`.repeat(1000));
 });
 
+/** A `sync` that runs the real one the first time (the flush before the restore writes), then fails. */
+const failingAfterBegin = (name: string) => wrapper(name, `if [ ! -e '${join(dir, name)}/began' ]; then touch '${join(dir, name)}/began'; exec /bin/sync "$@"; fi
+echo "sync: error syncing '$2': Input/output error" >&2\nexit 1`);
+
 test('a failed flush fails the restore with one line and a hint, and makes no destination', () => {
-  const bin = wrapper('failing', `echo "sync: error syncing '$2': Input/output error" >&2\nexit 1`);
+  const bin = failingAfterBegin('failing');
   const parent = join(dir, 'failed');
   const restore = run(['restore', '--no-encryption', url, join(parent, 'restored')], { PATH: `${bin}:${process.env.PATH}` });
   assert.equal(restore.status, 23, restore.stderr);
@@ -84,6 +89,21 @@ test('without a sync program the restore warns on stderr and succeeds', () => {
   assert.equal(readFileSync(join(destination, 'sub', 'file4'), 'utf8'), 'content 4\n'.repeat(1000));
 });
 
+test('an old write error reported by the flush before the restore writes is a warning, and the restore succeeds', (t) => {
+  if (!requireProgram(t, 'sync', 'coreutils')) return;
+  const log = join(dir, 'old-error.log');
+  // the first call reports an error, as syncfs does to the first opener that has not seen an old one
+  const bin = wrapper('old-error', `echo "$*" >> '${log}'
+if [ ! -e '${log}.seen' ]; then touch '${log}.seen'; echo "sync: error syncing '$2': Input/output error" >&2; exit 1; fi
+exec /bin/sync "$@"`);
+  const destination = join(dir, 'old-error', 'restored');
+  const restore = run(['restore', '--no-encryption', url, destination], { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(restore.status, 0, restore.stderr);
+  assert.match(restore.stderr, /^the file system of .* reported a write error from before this restore \(sync: error syncing '.*': Input\/output error\); the restore goes on: check the disk and the kernel log \(dmesg\)\n$/);
+  assert.equal(readFileSync(log, 'utf8'), `-f ${join(dir, 'old-error')}\n-f ${join(dir, 'old-error')}\n`, 'the flush before, and the last one');
+  assert.equal(readFileSync(join(destination, 'sub', 'file4'), 'utf8'), 'content 4\n'.repeat(1000));
+});
+
 test('a restore in place (--force) flushes the file system through the destination\'s parent', (t) => {
   if (!requireProgram(t, 'sync', 'coreutils')) return;
   const destination = join(dir, 'in-place');
@@ -91,7 +111,7 @@ test('a restore in place (--force) flushes the file system through the destinati
   writeFileSync(join(destination, 'kept'), 'not in the archive\n');
   const restore = recordedRestore('in-place', ['--force', url, destination]);
   assert.equal(restore.status, 0, restore.stderr);
-  assert.equal(restore.flushes, `-f ${dir}\n`);
+  assert.equal(restore.flushes, `-f ${dir}\n`.repeat(2), 'before and after the restore');
   assert.equal(readFileSync(join(destination, 'sub', 'file0'), 'utf8'), 'content 0\n'.repeat(1000));
   assert.equal(readFileSync(join(destination, 'kept'), 'utf8'), 'not in the archive\n');
 });
@@ -104,7 +124,7 @@ test('--force -r of a file or a dangling link onto an existing directory replace
     writeFileSync(join(destination, 'old'), 'old\n');
     const restore = recordedRestore(name, ['--force', '-r', path, url, destination]);
     assert.equal(restore.status, 0, restore.stderr);
-    assert.equal(restore.flushes, `-f ${dir}\n`);
+    assert.equal(restore.flushes, `-f ${dir}\n`.repeat(2));
     if (path === 'dangling') assert.equal(readlinkSync(destination), 'nowhere');
     else assert.equal(readFileSync(destination, 'utf8'), 'content 3\n'.repeat(1000));
   }
@@ -129,7 +149,7 @@ test('a restore in place onto a mount point flushes the mounted file system', (t
   writeFileSync(join(destination, 'kept'), 'kept\n');
   const restore = recordedRestore('mounted', ['--force', url, destination]);
   assert.equal(restore.status, 0, restore.stderr);
-  assert.equal(restore.flushes, `-f ${destination}\n`);
+  assert.equal(restore.flushes, `-f ${destination}\n`.repeat(2));
   assert.ok(lstatSync(join(destination, 'sub')).isDirectory());
   assert.notEqual(lstatSync(destination).dev, lstatSync(dir).dev, 'the destination is still the mount point');
 });
@@ -139,14 +159,14 @@ test('an empty mount point is restored into, not replaced; a failure leaves it e
   if (!mountTmpfs(t, destination)) return;
   const restore = recordedRestore('empty-mount', [url, destination]);
   assert.equal(restore.status, 0, restore.stderr);
-  assert.equal(restore.flushes, `-f ${destination}\n`, 'the mounted file system is flushed');
+  assert.equal(restore.flushes, `-f ${destination}\n`.repeat(2), 'the mounted file system is flushed, before and after');
   assert.equal(readFileSync(join(destination, 'sub', 'file2'), 'utf8'), 'content 2\n'.repeat(1000));
   assert.notEqual(lstatSync(destination).dev, lstatSync(dir).dev, 'still the mount point');
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('lifeboat-restore')), [], 'no staging directory beside it');
 
   const second = join(dir, 'empty-mount-failing');
   if (!mountTmpfs(t, second)) return;
-  const failing = wrapper('failing-empty-mount', 'echo "sync: error syncing: Input/output error" >&2\nexit 1');
+  const failing = failingAfterBegin('failing-empty-mount');
   const failed = run(['restore', '--no-encryption', url, second], { PATH: `${failing}:${process.env.PATH}` });
   assert.equal(failed.status, 23, failed.stderr);
   assert.deepEqual(readdirSync(second), [], 'what the restore wrote is removed');
