@@ -18,6 +18,7 @@ const systemErrorHints: Record<string, string> = {
   ENOSPC: 'free some disk space and run again',
   EEXIST: 'remove it first, or use --force where the command offers it',
   EROFS: 'the file system is read-only',
+  EBUSY: 'something is mounted there or it is in use: unmount it, or give another path',
 };
 
 export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
@@ -58,6 +59,7 @@ function describeSystemError(err: NodeJS.ErrnoException): string {
     ENOSPC: 'no space left on device',
     EEXIST: 'already exists',
     EROFS: 'read-only file system',
+    EBUSY: 'device or resource busy',
   };
   return known[err.code ?? ''] ?? `${err.syscall} failed: ${err.code}`;
 }

@@ -125,10 +125,10 @@ function dropFile(): void {
   file = undefined;
 }
 
-/** An object of the wrong type is in the way: only --force may remove it. */
+/** An object of the wrong type is in the way: only --force may remove it, and never a mount point. */
 async function replace(path: Buffer): Promise<void> {
-  if (!settings.force) throw Object.assign(new Error(`${path.toString()}: already exists`), { code: 'EEXIST', syscall: 'restore', path: path.toString() });
-  // rm -r would empty the mounted file system and then fail on the mount point itself
+  // a mount point cannot be removed (rmdir gives EBUSY) whatever --force says, so telling the user to
+  // add --force would only lead to this error: it comes first
   let end = path.length;
   while (end > 1 && path[end - 1] === 0x2f) end--;
   const slash = path.lastIndexOf(0x2f, end - 1);
@@ -139,5 +139,6 @@ async function replace(path: Buffer): Promise<void> {
       code: 'mount-point', exitCode: ExitCode.userError, hint: 'restore into a directory inside it, or unmount it first',
     });
   }
+  if (!settings.force) throw Object.assign(new Error(`${path.toString()}: already exists`), { code: 'EEXIST', syscall: 'restore', path: path.toString() });
   await rm(path, { recursive: true, force: true });
 }

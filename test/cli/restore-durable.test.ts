@@ -184,3 +184,26 @@ test('--force will not replace a mount point with a file: it fails before touchi
     assert.equal(readFileSync(join(destination, 'precious'), 'utf8'), 'keep me\n');
   }
 });
+
+test('a file restored onto an empty mount point is refused as a mount point, not sent to --force', (t) => {
+  const destination = join(dir, 'mounted-empty-file');
+  if (!mountTmpfs(t, destination)) return;
+  const restore = run(['restore', '--no-encryption', '-r', 'sub/file1', url, destination]);
+  assert.equal(restore.status, 23, restore.stderr);
+  assert.match(restore.stderr, /^lifeboat: .*mounted-empty-file is a mount point, and the archive holds another type of object there\nhint: restore into a directory inside it, or unmount it first\n$/);
+  assert.deepEqual(readdirSync(destination), []);
+  assert.notEqual(lstatSync(destination).dev, lstatSync(dir).dev, 'still mounted');
+});
+
+test('--force over a directory holding a mount point stops at the mount point with a hint, and leaves what is mounted', (t) => {
+  const destination = join(dir, 'holds-mount');
+  mkdirSync(destination);
+  const inner = join(destination, 'sub');
+  if (!mountTmpfs(t, inner)) return;
+  writeFileSync(join(inner, 'precious'), 'keep me\n');
+  // the archive's `sub` is a directory too, but `-r sub/file1` onto `holds-mount` puts a file where the directory is
+  const restore = run(['restore', '--no-encryption', '--force', '-r', 'sub/file1', url, destination]);
+  assert.equal(restore.status, 23, restore.stderr);
+  assert.match(restore.stderr, /^lifeboat: .*holds-mount\/sub: device or resource busy\nhint: something is mounted there or it is in use: unmount it, or give another path\n$/);
+  assert.equal(readFileSync(join(inner, 'precious'), 'utf8'), 'keep me\n');
+});
