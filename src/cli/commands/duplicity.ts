@@ -35,6 +35,8 @@ webdav:// webdavs://, azure://, rclone:// (docs/backends.md). Archives are encry
 (OpenPGP, readable by gpg): with the passphrase in PASSPHRASE, or to public keys with --encrypt-key.
 A restore is on disk when it ends: written beside TARGET_DIR, flushed (sync -f), renamed into place
 (with --force over existing files, or into an empty mount point: written in place, then flushed).
+Without a sync program it warns and leaves that to the kernel, as it does for file systems mounted
+below TARGET_DIR.
 
 Options:
   --no-encryption            write and read unencrypted archives
