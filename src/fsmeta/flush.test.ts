@@ -160,3 +160,13 @@ test('a sync that cannot be started fails the last flush with the flush\'s own e
     return true;
   });
 });
+
+test('finish flushes the other file systems it is given after the first, each once', async (t) => {
+  const log = useWrapper('others', 'echo "$*" >> "$LOG"; exec /bin/sync "$@"');
+  const other = join(dir, 'other');
+  mkdirSync(other);
+  const flusher = new FileSystemFlusher(dir, noWarnings(t));
+  flusher.wrote(128 * MiB);
+  await flusher.finish([other]);
+  assert.equal(readFileSync(log, 'utf8'), `-f ${dir}\n-f ${dir}\n-f ${other}\n`);
+});

@@ -56,12 +56,15 @@ export class FileSystemFlusher {
   /**
    * Waits for a flush under way, runs the last one and throws if any of them failed: each flush opens
    * the file system anew, and syncfs reports a write-back error to one caller only, so an error an
-   * earlier flush saw is not seen again by the last.
+   * earlier flush saw is not seen again by the last. `others`: more file systems the restore wrote to
+   * (mounted below an in-place destination), flushed once here.
    */
-  async finish(): Promise<void> {
+  async finish(others: readonly string[] = []): Promise<void> {
     await this.#running;
-    this.#start(true);
-    await this.#running;
+    for (const path of [this.#path, ...others]) {
+      this.#start(true, path);
+      await this.#running;
+    }
     if (this.#failure) throw this.#failure;
   }
 
@@ -70,10 +73,10 @@ export class FileSystemFlusher {
     await this.#running;
   }
 
-  #start(last: boolean): void {
+  #start(last: boolean, path = this.#path): void {
     this.#since = 0;
     if (this.#failure || this.#unavailable) return;
-    this.#running = syncFileSystem(this.#path)
+    this.#running = syncFileSystem(path)
       .then((failed) => {
         if (failed !== undefined) this.#failure ??= flushFailed(failed);
       }, (err: NodeJS.ErrnoException) => {

@@ -16,6 +16,7 @@ import { IntegrityError, LifeboatError } from '../errors/lifeboat-error.js';
 import { syncDirectory } from '../fsmeta/atomic-write.js';
 import { formatPath } from '../fsmeta/entry.js';
 import { FileSystemFlusher } from '../fsmeta/flush.js';
+import { mountPointsBelow } from '../fsmeta/mounts.js';
 import { readManifestHead } from './manifest-reader.js';
 import { replaySets, type ReplayedObject } from './replay.js';
 import { writeRestore, type RestoreWriteResult } from './restore.js';
@@ -135,6 +136,8 @@ export async function restoreFromTarget(options: RestoreFromTargetOptions): Prom
       target: staging, restoreOwnership: options.restoreOwnership, numericOwner: options.numericOwner,
       force: options.force, existing: inPlace, onInfo: options.info,
       flusher: options.durable ? new FileSystemFlusher(await flushPath(options.destination, inPlace), options.warning) : undefined,
+      // in place, the destination may hold other file systems (a new root at /mnt with its own /mnt/boot)
+      mountsBelow: options.durable && inPlace ? await mountPointsBelow(options.destination) : undefined,
     });
     if (result.objects === 0) {
       const what = prefix.length > 0 ? formatPath(indexToPath(prefix)) : 'the archive';

@@ -3,6 +3,7 @@
 // applied after their contents. The file system calls run on a worker thread (restore-worker.ts), so
 // making one file overlaps reading, inflating and patching the next: this thread only turns objects
 // into batches of operations, and a failure on either side stops both before the error is reported.
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LifeboatError } from '../errors/lifeboat-error.js';
 import type { ExitCodeNumber } from '../errors/exit-codes.js';
@@ -24,6 +25,12 @@ export interface RestoreWriteOptions {
   existing: boolean;
   /** puts what is written on disk: begun before the first write, fed the bytes as they go to the writer, finished at the end */
   flusher?: FileSystemFlusher;
+  /**
+   * mount points below the target (absolute): each one the restore makes a directory at gets the
+   * flusher's last flush too (never the others: a hung network mount the restore did not touch must
+   * not hang it)
+   */
+  mountsBelow?: readonly string[];
   onInfo?(message: string): void;
 }
 
@@ -235,6 +242,8 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
   await flusher?.begin();
   const writer = new WriterThread({ existing: options.existing, force: options.force, asRoot, pid: process.pid });
   const open: { index: Buffer[]; path: Buffer; entry: Entry }[] = [];
+  const mounts = new Set(options.mountsBelow);
+  const mountsWritten: string[] = [];
   const result: RestoreWriteResult = { objects: 0, bytes: 0 };
   const closeUntil = (index: Buffer[] | null) => {
     while (open.length > 0 && (index === null || !isInside(index, open[open.length - 1].index))) {
@@ -255,6 +264,8 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
         case 'dir':
           writer.dir(path);
           open.push({ index: entry.index, path, entry });
+          // anything restored inside a directory comes after it: a mount point's is the first sign
+          if (mounts.size > 0 && mounts.has(resolve(path.toString()))) mountsWritten.push(resolve(path.toString()));
           break;
         case 'reg':
           writer.open(path, serial++);
@@ -291,7 +302,7 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     throw err;
   }
   // nothing restored is an error the caller reports: no file system to flush for it
-  if (result.objects > 0) await flusher?.finish();
+  if (result.objects > 0) await flusher?.finish(mountsWritten);
   else await flusher?.abandon();
   return result;
 }

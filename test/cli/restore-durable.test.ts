@@ -207,3 +207,19 @@ test('--force over a directory holding a mount point stops at the mount point wi
   assert.match(restore.stderr, /^lifeboat: .*holds-mount\/sub: device or resource busy\nhint: something is mounted there or it is in use: unmount it, or give another path\n$/);
   assert.equal(readFileSync(join(inner, 'precious'), 'utf8'), 'keep me\n');
 });
+
+test('a restore in place also flushes, at the end, the file systems mounted below the destination that it wrote to', (t) => {
+  if (!requireProgram(t, 'sync', 'coreutils')) return;
+  // a new root with its own /boot: the archive's `sub` lands on the file system mounted there; nothing
+  // of the archive lands on `other`, which is not flushed (a hung network mount must not hang the restore)
+  const destination = join(dir, 'new-root');
+  mkdirSync(destination);
+  const inner = join(destination, 'sub');
+  if (!mountTmpfs(t, inner)) return;
+  if (!mountTmpfs(t, join(destination, 'other'))) return;
+  const restore = recordedRestore('new-root', ['--force', url, destination]);
+  assert.equal(restore.status, 0, restore.stderr);
+  assert.equal(restore.flushes, `-f ${dir}\n-f ${dir}\n-f ${inner}\n`, 'before the restore writes, then at the end');
+  assert.equal(readFileSync(join(inner, 'file0'), 'utf8'), 'content 0\n'.repeat(1000));
+  assert.notEqual(lstatSync(inner).dev, lstatSync(destination).dev, 'written into the mounted file system');
+});

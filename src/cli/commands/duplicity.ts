@@ -34,9 +34,9 @@ SOURCE_URL TARGET_DIR restores. Targets: file://, s3:// boto3+s3:// s3+http://, 
 webdav:// webdavs://, azure://, rclone:// (docs/backends.md). Archives are encrypted as duplicity's
 (OpenPGP, readable by gpg): with the passphrase in PASSPHRASE, or to public keys with --encrypt-key.
 A restore is on disk when it ends: written beside TARGET_DIR, flushed (sync -f), renamed into place
-(with --force over existing files, or into an empty mount point: written in place, then flushed).
-Without a sync program it warns and leaves that to the kernel, as it does for file systems mounted
-below TARGET_DIR.
+(with --force over existing files, or into an empty mount point: written in place, then flushed,
+with the file systems mounted below TARGET_DIR that it wrote to). Without a sync program it warns
+and leaves that to the kernel.
 
 Options:
   --no-encryption            write and read unencrypted archives
