@@ -2,7 +2,7 @@
 // one with a space in its name (the table escapes it), and one beside the directory, which is not below.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -32,4 +32,7 @@ test('the file systems mounted below a directory, and not those beside it', asyn
   assert.deepEqual(await mountPointsBelow(`${top}/`), points.slice(0, 2), 'a trailing slash changes nothing');
   assert.deepEqual(await mountPointsBelow(join(top, 'boot')), [], 'a mount point itself is not below itself');
   assert.ok((await mountPointsBelow('/')).includes(points[2]), 'below / is every mount but / itself');
+  const link = join(dir, 'link-to-root');
+  symlinkSync(top, link);
+  assert.deepEqual(await mountPointsBelow(link), [join(link, 'boot'), join(link, 'var', 'with space')], 'spelled from the path as given');
 });

@@ -1,11 +1,12 @@
 // The file systems mounted below a directory, from the kernel's table of this process's mounts. A
 // restore in place flushes those it writes to: a server restored onto new disks mounted at /mnt, with
 // /mnt/boot on a file system of its own, is rebooted right after, and its kernel must be on disk by then.
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 /**
- * Mount points strictly below `dir` (absolute, in the table's order, each once). Empty where there is
+ * Mount points strictly below `dir` (absolute, in the table's order, each once), spelled from `dir` as
+ * given even where a symbolic link leads to it (the table holds the real paths). Empty where there is
  * no /proc/self/mountinfo (not Linux): then only the file systems the caller knows of are flushed.
  */
 export async function mountPointsBelow(dir: string): Promise<string[]> {
@@ -15,7 +16,8 @@ export async function mountPointsBelow(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-  const root = resolve(dir);
+  const given = resolve(dir);
+  const root = await realpath(given).catch(() => given);
   const prefix = root === '/' ? '/' : `${root}/`;
   const found = new Set<string>();
   for (const line of table.split('\n')) {
@@ -24,7 +26,7 @@ export async function mountPointsBelow(dir: string): Promise<string[]> {
     const field = line.split(' ')[4];
     if (!field) continue;
     const mountPoint = field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-    if (mountPoint.startsWith(prefix) && mountPoint.length > prefix.length) found.add(mountPoint);
+    if (mountPoint.startsWith(prefix) && mountPoint.length > prefix.length) found.add(resolve(given, mountPoint.slice(prefix.length)));
   }
   return [...found];
 }
