@@ -238,9 +238,10 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
     return { type: entry.type, permissions: entry.permissions, uid: owner.uid, gid: owner.gid, mtime: entry.mtime, devMajor: entry.devMajor, devMinor: entry.devMinor };
   };
   const { flusher } = options;
+  // the thread starts while the first flush runs: it writes nothing before the loop below sends it work
+  const writer = new WriterThread({ existing: options.existing, force: options.force, asRoot, pid: process.pid });
   // before the first write: an old write-back error on the file system is a warning, not this restore's
   await flusher?.begin();
-  const writer = new WriterThread({ existing: options.existing, force: options.force, asRoot, pid: process.pid });
   const open: { index: Buffer[]; path: Buffer; entry: Entry }[] = [];
   const mounts = new Set(options.mountsBelow);
   const mountsWritten: string[] = [];
@@ -265,7 +266,10 @@ export async function writeRestore(objects: AsyncIterable<ReplayedObject>, optio
           writer.dir(path);
           open.push({ index: entry.index, path, entry });
           // anything restored inside a directory comes after it: a mount point's is the first sign
-          if (mounts.size > 0 && mounts.has(resolve(path.toString()))) mountsWritten.push(resolve(path.toString()));
+          if (mounts.size > 0) {
+            const absolute = resolve(path.toString());
+            if (mounts.has(absolute)) mountsWritten.push(absolute);
+          }
           break;
         case 'reg':
           writer.open(path, serial++);
